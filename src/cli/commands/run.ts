@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../../config/relay-config.js';
+import { OutboxRelay } from '../../relay.js';
+
+/**
+ * `outbox-relay run`: the first SIGTERM/SIGINT drains (stop reading, wait for Kafka's
+ * acknowledgements, confirm); a second one exits at once. Either way nothing unacknowledged
+ * is confirmed, so the server resends it on the next start.
+ */
+export async function runUntilSignalled(config: RelayConfig, logger: Logger): Promise<number> {
+  const relay = new OutboxRelay(config, logger);
+  let signalled = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled++;
+    if (signalled === 1) {
+      logger.info({ signal }, 'draining; send the signal again to exit at once');
+      void relay.stop();
+    } else {
+      logger.warn({ signal }, 'exiting without draining');
+      process.exit(130);
+    }
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await relay.start();
+    await relay.done;
+    return 0;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    logger.flush();
+  }
+}

@@ -1,0 +1,58 @@
+import type pg from 'pg';
+import type { RelayConfig } from '../../config/relay-config.js';
+import { SetupError } from '../../errors.js';
+import { formatLsn } from '../../replication/lsn.js';
+import { readSlotState, type SlotState } from '../../replication/slot-state.js';
+
+export interface StatusReport extends Omit<SlotState, 'confirmedFlushLsn' | 'currentWalLsn'> {
+  readonly confirmedFlushLsn: string | null;
+  readonly currentWalLsn: string;
+  readonly streamingApplication: string | null;
+}
+
+export async function slotStatus(client: pg.ClientBase, config: RelayConfig): Promise<StatusReport> {
+  const state = await readSlotState(client, config.slot);
+  if (!state)
+    throw new SetupError(`replication slot "${config.slot}" does not exist: run \`outbox-relay init\``);
+  const { rows } = await client.query<{ application_name: string }>(
+    'SELECT application_name FROM pg_stat_replication WHERE pid = $1',
+    [state.activePid],
+  );
+  return {
+    ...state,
+    confirmedFlushLsn: state.confirmedFlushLsn === null ? null : formatLsn(state.confirmedFlushLsn),
+    currentWalLsn: formatLsn(state.currentWalLsn),
+    streamingApplication: rows[0]?.application_name ?? null,
+  };
+}
+
+export function formatStatus(report: StatusReport): string {
+  const streaming = report.active
+    ? `yes (pid ${report.activePid}${report.streamingApplication ? `, ${report.streamingApplication}` : ''})`
+    : 'no';
+  const safe =
+    report.safeWalSizeBytes === null
+      ? 'unlimited (max_slot_wal_keep_size = -1)'
+      : bytes(report.safeWalSizeBytes);
+  return [
+    `slot           ${report.slot} (${report.plugin}, database ${report.database})`,
+    `streaming      ${streaming}`,
+    `confirmed LSN  ${report.confirmedFlushLsn ?? 'none'}`,
+    `current WAL    ${report.currentWalLsn}`,
+    `lag            ${bytes(report.lagBytes)}`,
+    `wal_status     ${report.walStatus ?? 'unknown'}`,
+    `safe_wal_size  ${safe}`,
+  ].join('\n');
+}
+
+function bytes(count: number): string {
+  if (count < 1024) return `${count} bytes`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = count;
+  let unit = -1;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]} (${count} bytes)`;
+}

@@ -1,0 +1,22 @@
+import { optionsHelp } from '../config/help.js';
+
+export function usage(): string {
+  return `outbox-relay: streams a PostgreSQL outbox table to Kafka through logical replication.
+
+Usage: outbox-relay <command> [--config file.json] [options]
+
+Commands:
+  init [--create-table]  Check wal_level and privileges; create the table (if asked),
+                         the publication, then the replication slot. Idempotent.
+  run [--pretty]         Stream until SIGTERM/SIGINT; then drain, confirm and exit 0.
+                         A second signal exits at once (unconfirmed events are resent).
+  status [--json]        Slot, confirmed LSN, lag in bytes, wal_status, whether a relay streams.
+
+Settings come from the environment (below), or a JSON file of the same settings by their
+option key (--config or OUTBOX_CONFIG_FILE); the environment wins.
+
+Environment:
+${optionsHelp()}
+
+Exit codes: 0 done, 1 failed while running, 2 bad configuration or setup.`;
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { loadConfig } from '../config/load.js';
+import { redactUrl, scrubSecrets } from '../config/redact.js';
+import type { RelayConfig } from '../config/relay-config.js';
+import { ConfigError, errorMessage, SetupError } from '../errors.js';
+import { createLogger } from '../observability/logger.js';
+import { layoutFromConfig } from '../outbox/layout.js';
+import { connectMetadata } from '../replication/metadata-client.js';
+import { initialize } from '../replication/setup.js';
+import { type CliArgs, parseArgs } from './args.js';
+import { runUntilSignalled } from './commands/run.js';
+import { formatStatus, slotStatus } from './commands/status.js';
+import { usage } from './help.js';
+
+const EXIT_FAILED = 1;
+const EXIT_CONFIG = 2;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.command === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  if (args.command === 'version') {
+    console.log(process.env.npm_package_version ?? 'outbox-relay');
+    return 0;
+  }
+  const config = loadConfig({ env: process.env, file: args.configFile });
+  switch (args.command) {
+    case 'init':
+      return init(config, args);
+    case 'status':
+      return status(config, args);
+    case 'run': {
+      const logger = createLogger({ level: config.logLevel, pretty: args.pretty || config.logPretty });
+      return runUntilSignalled(config, logger);
+    }
+  }
+}
+
+async function init(config: RelayConfig, args: CliArgs): Promise<number> {
+  const client = await connectMetadata(config.databaseUrl, 'outbox-relay init');
+  try {
+    const report = await initialize(client, config, layoutFromConfig(config), {
+      createTable: args.createTable,
+    });
+    const done = (created: boolean, what: string) =>
+      console.log(`${created ? 'created' : 'exists '}  ${what}`);
+    console.log(`database ${redactUrl(config.databaseUrl)}`);
+    done(report.createdTable, `table ${config.table}`);
+    done(report.createdPublication, `publication ${config.publication} (inserts only)`);
+    if (report.addedTableToPublication)
+      console.log(`added    ${config.table} to publication ${config.publication}`);
+    done(report.createdSlot, `replication slot ${config.slot} (pgoutput)`);
+    if (report.existingRows > 0) {
+      console.log(
+        `note: ${report.existingRows} rows already in ${config.table} are not published (no snapshot is taken); ` +
+          'only rows inserted from now on are.',
+      );
+    }
+    return 0;
+  } finally {
+    await client.end();
+  }
+}
+
+async function status(config: RelayConfig, args: CliArgs): Promise<number> {
+  const client = await connectMetadata(config.databaseUrl, 'outbox-relay status');
+  try {
+    const report = await slotStatus(client, config);
+    console.log(args.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+    return 0;
+  } finally {
+    await client.end();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const setup = error instanceof ConfigError || error instanceof SetupError;
+    console.error(`outbox-relay: ${scrubSecrets(errorMessage(error))}`);
+    process.exitCode = setup ? EXIT_CONFIG : EXIT_FAILED;
+  },
+);

@@ -1,0 +1,299 @@
+import {
+  boolean,
+  brokerList,
+  integer,
+  nonEmpty,
+  oneOf,
+  type Parser,
+  postgresUrl,
+  qualifiedTable,
+  sqlName,
+  text,
+} from './parsers.js';
+import {
+  COMPRESSIONS,
+  LOG_LEVELS,
+  PRESETS,
+  type RelayConfig,
+  SASL_MECHANISMS,
+  VALUE_ENCODINGS,
+} from './relay-config.js';
+
+/**
+ * Every setting, once: its environment variable, parser, default and description. The
+ * loader, `--help` and the README's configuration table are all generated from this list.
+ */
+export interface OptionSpec<K extends keyof RelayConfig = keyof RelayConfig> {
+  readonly key: K;
+  readonly env: string;
+  readonly parse: Parser<RelayConfig[K]>;
+  /** Undefined: required. A preset may override it (presets.ts). */
+  readonly fallback: RelayConfig[K] | undefined;
+  readonly secret?: boolean;
+  readonly description: string;
+}
+
+function option<K extends keyof RelayConfig>(spec: OptionSpec<K>): OptionSpec {
+  return spec as unknown as OptionSpec;
+}
+
+const MiB = 1024 * 1024;
+
+export const OPTIONS: readonly OptionSpec[] = [
+  option({
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    parse: postgresUrl,
+    fallback: undefined,
+    secret: true,
+    description: 'PostgreSQL URL of the database holding the outbox; the role needs REPLICATION',
+  }),
+  option({
+    key: 'kafkaBrokers',
+    env: 'KAFKA_BROKERS',
+    parse: brokerList,
+    fallback: undefined,
+    description: 'Kafka bootstrap brokers, host:port[,host:port…]',
+  }),
+  option({
+    key: 'preset',
+    env: 'OUTBOX_PRESET',
+    parse: oneOf(PRESETS),
+    fallback: 'default',
+    description: "Column layout and record format: 'default' or 'debezium' (Debezium's outbox event router)",
+  }),
+  option({
+    key: 'table',
+    env: 'OUTBOX_TABLE',
+    parse: qualifiedTable,
+    fallback: 'public.outbox',
+    description: 'The outbox table, schema-qualified',
+  }),
+  option({
+    key: 'slot',
+    env: 'OUTBOX_SLOT',
+    parse: sqlName,
+    fallback: 'outbox_relay',
+    description: 'Logical replication slot (pgoutput)',
+  }),
+  option({
+    key: 'publication',
+    env: 'OUTBOX_PUBLICATION',
+    parse: sqlName,
+    fallback: 'outbox_relay',
+    description: 'Publication of the outbox table (inserts only)',
+  }),
+  option({
+    key: 'idColumn',
+    env: 'OUTBOX_COLUMN_ID',
+    parse: nonEmpty,
+    fallback: 'id',
+    description: 'Column with the event id (sent as a header)',
+  }),
+  option({
+    key: 'aggregateTypeColumn',
+    env: 'OUTBOX_COLUMN_AGGREGATE_TYPE',
+    parse: nonEmpty,
+    fallback: 'aggregate_type',
+    description: 'Column with the aggregate type (used by the default topic template)',
+  }),
+  option({
+    key: 'aggregateIdColumn',
+    env: 'OUTBOX_COLUMN_AGGREGATE_ID',
+    parse: nonEmpty,
+    fallback: 'aggregate_id',
+    description: "Column with the aggregate id: the record key, so one aggregate's events share a partition",
+  }),
+  option({
+    key: 'eventTypeColumn',
+    env: 'OUTBOX_COLUMN_EVENT_TYPE',
+    parse: text,
+    fallback: 'event_type',
+    description: 'Column with the event type; empty for none',
+  }),
+  option({
+    key: 'payloadColumn',
+    env: 'OUTBOX_COLUMN_PAYLOAD',
+    parse: nonEmpty,
+    fallback: 'payload',
+    description: 'Column with the event payload: the record value',
+  }),
+  option({
+    key: 'headersColumn',
+    env: 'OUTBOX_COLUMN_HEADERS',
+    parse: text,
+    fallback: 'headers',
+    description: 'jsonb column whose keys become record headers; empty for none',
+  }),
+  option({
+    key: 'timestampColumn',
+    env: 'OUTBOX_COLUMN_TIMESTAMP',
+    parse: text,
+    fallback: 'created_at',
+    description: 'timestamptz column used as the record timestamp; empty to use the commit time',
+  }),
+  option({
+    key: 'topicTemplate',
+    env: 'OUTBOX_TOPIC_TEMPLATE',
+    parse: nonEmpty,
+    fallback: 'outbox.event.{aggregate_type}',
+    description: 'Topic per record; {column} is replaced by that column of the row',
+  }),
+  option({
+    key: 'valueEncoding',
+    env: 'OUTBOX_VALUE_ENCODING',
+    parse: oneOf(VALUE_ENCODINGS),
+    fallback: 'json-text',
+    description:
+      "'json-text' (the payload as stored) or 'json-string' (the payload as an escaped JSON string)",
+  }),
+  option({
+    key: 'eventIdHeader',
+    env: 'OUTBOX_HEADER_EVENT_ID',
+    parse: text,
+    fallback: 'id',
+    description: 'Header that carries the event id; empty for none',
+  }),
+  option({
+    key: 'eventTypeHeader',
+    env: 'OUTBOX_HEADER_EVENT_TYPE',
+    parse: text,
+    fallback: 'event_type',
+    description: 'Header that carries the event type; empty for none',
+  }),
+  option({
+    key: 'additionalPlacement',
+    env: 'OUTBOX_ADDITIONAL_PLACEMENT',
+    parse: text,
+    fallback: '',
+    description: "Extra columns, Debezium's form: column:header[:alias] or column:partition, comma-separated",
+  }),
+  option({
+    key: 'batchMaxEvents',
+    env: 'OUTBOX_BATCH_MAX_EVENTS',
+    parse: integer(1, 1_000_000),
+    fallback: 10_000,
+    description: 'Most events in one Kafka sendBatch',
+  }),
+  option({
+    key: 'batchMaxBytes',
+    env: 'OUTBOX_BATCH_MAX_BYTES',
+    parse: integer(1024, 256 * MiB),
+    fallback: 1_000_000,
+    description:
+      "Most bytes in one sendBatch; keep it under the broker's message.max.bytes, as one partition may get all",
+  }),
+  option({
+    key: 'batchLingerMs',
+    env: 'OUTBOX_BATCH_LINGER_MS',
+    parse: integer(0, 60_000),
+    fallback: 5,
+    description: 'Milliseconds to wait for more events before sending a batch that is not full',
+  }),
+  option({
+    key: 'maxInflightEvents',
+    env: 'OUTBOX_MAX_INFLIGHT_EVENTS',
+    parse: integer(1, 10_000_000),
+    fallback: 50_000,
+    description: 'Received but unacknowledged events at which the relay stops reading the WAL',
+  }),
+  option({
+    key: 'maxInflightBytes',
+    env: 'OUTBOX_MAX_INFLIGHT_BYTES',
+    parse: integer(64 * 1024, 4096 * MiB),
+    fallback: 32 * MiB,
+    description: 'Received but unacknowledged bytes at which the relay stops reading the WAL',
+  }),
+  option({
+    key: 'statusIntervalMs',
+    env: 'OUTBOX_STATUS_INTERVAL_MS',
+    parse: integer(100, 30_000),
+    fallback: 1_000,
+    description: 'Milliseconds between status updates to the server (keep well under wal_sender_timeout)',
+  }),
+  option({
+    key: 'drainTimeoutMs',
+    env: 'OUTBOX_DRAIN_TIMEOUT_MS',
+    parse: integer(0, 600_000),
+    fallback: 30_000,
+    description: 'On SIGTERM, milliseconds to wait for in-flight events to be acknowledged',
+  }),
+  option({
+    key: 'retryMaxMs',
+    env: 'OUTBOX_RETRY_MAX_MS',
+    parse: integer(100, 600_000),
+    fallback: 30_000,
+    description: 'Cap of the exponential backoff (full jitter) between retries',
+  }),
+  option({
+    key: 'kafkaClientId',
+    env: 'OUTBOX_KAFKA_CLIENT_ID',
+    parse: nonEmpty,
+    fallback: 'outbox-relay',
+    description: 'Kafka client id',
+  }),
+  option({
+    key: 'kafkaSsl',
+    env: 'OUTBOX_KAFKA_SSL',
+    parse: boolean,
+    fallback: false,
+    description: 'Connect to Kafka over TLS',
+  }),
+  option({
+    key: 'kafkaSaslMechanism',
+    env: 'OUTBOX_KAFKA_SASL_MECHANISM',
+    parse: oneOf(SASL_MECHANISMS),
+    fallback: 'none',
+    description: 'SASL mechanism: none, plain, scram-sha-256 or scram-sha-512',
+  }),
+  option({
+    key: 'kafkaSaslUsername',
+    env: 'OUTBOX_KAFKA_SASL_USERNAME',
+    parse: text,
+    fallback: '',
+    description: 'SASL user name',
+  }),
+  option({
+    key: 'kafkaSaslPassword',
+    env: 'OUTBOX_KAFKA_SASL_PASSWORD',
+    parse: text,
+    fallback: '',
+    secret: true,
+    description: 'SASL password (never logged)',
+  }),
+  option({
+    key: 'kafkaCompression',
+    env: 'OUTBOX_KAFKA_COMPRESSION',
+    parse: oneOf(COMPRESSIONS),
+    fallback: 'none',
+    description: 'Record batch compression: none or gzip',
+  }),
+  option({
+    key: 'logLevel',
+    env: 'OUTBOX_LOG_LEVEL',
+    parse: oneOf(LOG_LEVELS),
+    fallback: 'info',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+  }),
+  option({
+    key: 'logPretty',
+    env: 'OUTBOX_LOG_PRETTY',
+    parse: boolean,
+    fallback: false,
+    description: 'Human-readable logs instead of JSON lines',
+  }),
+  option({
+    key: 'metricsPort',
+    env: 'OUTBOX_METRICS_PORT',
+    parse: integer(0, 65_535),
+    fallback: 9464,
+    description: 'Port of /metrics, /healthz, /readyz and /status; 0 turns the HTTP server off',
+  }),
+  option({
+    key: 'metricsHost',
+    env: 'OUTBOX_METRICS_HOST',
+    parse: nonEmpty,
+    fallback: '0.0.0.0',
+    description: 'Address the HTTP server listens on',
+  }),
+];

@@ -1,0 +1,84 @@
+import { ConfigError } from '../errors.js';
+
+/** Field parsers: each turns raw text into a value or throws a ConfigError naming the form. */
+export type Parser<T> = (raw: string, field: string) => T;
+
+export const text: Parser<string> = (raw) => raw;
+
+export const nonEmpty: Parser<string> = (raw, field) => {
+  if (raw.trim() === '') throw new ConfigError(field, 'must not be empty');
+  return raw.trim();
+};
+
+export function integer(min: number, max: number): Parser<number> {
+  return (raw, field) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(field, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+}
+
+export const boolean: Parser<boolean> = (raw, field) => {
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(field, `expected true or false, got "${raw}"`);
+};
+
+export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
+  return (raw, field) => {
+    const value = raw.trim() as T;
+    if (!values.includes(value))
+      throw new ConfigError(field, `expected one of ${values.join(', ')}, got "${raw}"`);
+    return value;
+  };
+}
+
+/** PostgreSQL identifiers we create and quote ourselves: lower case, so no case games. */
+export const sqlName: Parser<string> = (raw, field) => {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) {
+    throw new ConfigError(
+      field,
+      `expected a lower-case name of letters, digits and _ (at most 63), got "${raw}"`,
+    );
+  }
+  return raw;
+};
+
+/** `schema.table` or `table` (public schema). */
+export const qualifiedTable: Parser<string> = (raw, field) => {
+  const parts = raw.split('.');
+  if (parts.length > 2 || parts.some((part) => !/^[a-z_][a-z0-9_]{0,62}$/.test(part))) {
+    throw new ConfigError(field, `expected schema.table in lower case (e.g. public.outbox), got "${raw}"`);
+  }
+  return parts.length === 1 ? `public.${raw}` : raw;
+};
+
+export const postgresUrl: Parser<string> = (raw, field) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(field, 'expected a URL like postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(field, `expected a postgres:// URL, got the scheme "${url.protocol}"`);
+  }
+  if (url.pathname.length <= 1)
+    throw new ConfigError(field, 'the URL names no database (postgres://…/database)');
+  return raw;
+};
+
+export const brokerList: Parser<string[]> = (raw, field) => {
+  const brokers = raw
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean);
+  const bad = brokers.find((broker) => !/^[^\s:/]+:\d{1,5}$/.test(broker));
+  if (brokers.length === 0 || bad !== undefined) {
+    throw new ConfigError(field, `expected host:port[,host:port…], got "${bad ?? raw}"`);
+  }
+  return brokers;
+};

@@ -1,0 +1,38 @@
+import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config/relay-config.js';
+
+/** kafkajs's own retries are kept short: our loop retries for ever, with jitter, and reports. */
+export const CLIENT_RETRY = { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } as const;
+
+/** A warning kafkajs prints for any finite retry count on an idempotent producer: we resend ourselves. */
+const EXPECTED_WARNING = 'Limiting retries for the idempotent producer';
+
+export function createKafka(config: RelayConfig, logger: Logger): Kafka {
+  const options: KafkaConfig = {
+    clientId: config.kafkaClientId,
+    brokers: [...config.kafkaBrokers],
+    ssl: config.kafkaSsl,
+    retry: CLIENT_RETRY,
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => (entry) => forward(logger, entry),
+  };
+  const sasl = saslOptions(config);
+  if (sasl) options.sasl = sasl;
+  return new Kafka(options);
+}
+
+function saslOptions(config: RelayConfig): SASLOptions | undefined {
+  const { kafkaSaslMechanism: mechanism, kafkaSaslUsername: username, kafkaSaslPassword: password } = config;
+  if (mechanism === 'none') return undefined;
+  return { mechanism, username, password } as SASLOptions;
+}
+
+function forward(logger: Logger, { level, log }: LogEntry): void {
+  const { message, timestamp: _timestamp, logger: _name, ...context } = log;
+  if (message.startsWith(EXPECTED_WARNING)) return;
+  const fields = { component: 'kafkajs', ...context };
+  if (level === KafkaLogLevel.ERROR) logger.error(fields, message);
+  else if (level === KafkaLogLevel.WARN) logger.warn(fields, message);
+  else logger.debug(fields, message);
+}

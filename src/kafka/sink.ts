@@ -1,0 +1,139 @@
+import type { KafkaSendError } from '../errors.js';
+import { fullJitterDelay, sleep } from '../lifecycle/backoff.js';
+import { type Delivery, toTopicMessages } from './batch.js';
+import { DeliveryQueue } from './delivery-queue.js';
+import type { BatchProducer } from './producer.js';
+import { classifyKafkaError } from './send-errors.js';
+
+export interface SinkOptions {
+  readonly batchMaxEvents: number;
+  readonly batchMaxBytes: number;
+  readonly batchLingerMs: number;
+  readonly retryMaxMs: number;
+}
+
+export interface SinkObserver {
+  batchSent(events: number, bytes: number, seconds: number): void;
+  sendFailed(error: KafkaSendError, attempt: number, delayMs: number): void;
+  sendRecovered(): void;
+}
+
+const RETRY_BASE_MS = 200;
+
+/**
+ * Sends deliveries to Kafka in order, one sendBatch at a time: never two sends in flight,
+ * so never two to one partition. While a batch is in flight the next one accumulates, so
+ * batches grow with the broker's round trip. A retriable failure resends the same batch
+ * with backoff, for ever; anything else fails the sink (`failed` rejects).
+ */
+export class KafkaSink {
+  private readonly queue = new DeliveryQueue();
+  private readonly abort = new AbortController();
+  private sending = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private rejectFailed: (error: unknown) => void = () => undefined;
+  readonly failed: Promise<never>;
+
+  constructor(
+    private readonly producer: BatchProducer,
+    private readonly options: SinkOptions,
+    private readonly observer: SinkObserver,
+  ) {
+    this.failed = new Promise<never>((_, reject) => {
+      this.rejectFailed = reject;
+    });
+    this.failed.catch(() => undefined);
+  }
+
+  enqueue(delivery: Delivery): void {
+    if (this.abort.signal.aborted) return;
+    this.queue.push(delivery);
+    this.schedule();
+  }
+
+  /** Resolves once everything enqueued so far is acknowledged (or the sink closed). */
+  whenIdle(): Promise<void> {
+    if (this.isIdle) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  get isIdle(): boolean {
+    return !this.sending && this.queue.length === 0;
+  }
+
+  /** Drops what is queued but not yet sent: the server will send it again. */
+  discardQueued(): void {
+    this.queue.clear();
+    this.notifyIfIdle();
+  }
+
+  /** Stops sending; a batch in flight may still complete, but none is retried. */
+  close(): void {
+    this.abort.abort();
+    clearTimeout(this.lingerTimer);
+    this.queue.clear();
+    this.notifyIfIdle();
+  }
+
+  private schedule(): void {
+    if (this.sending) return;
+    const { batchMaxEvents, batchMaxBytes, batchLingerMs } = this.options;
+    const full = this.queue.length >= batchMaxEvents || this.queue.sizeBytes >= batchMaxBytes;
+    if (full || batchLingerMs === 0) {
+      void this.sendNext();
+    } else if (!this.lingerTimer) {
+      this.lingerTimer = setTimeout(() => void this.sendNext(), batchLingerMs);
+    }
+  }
+
+  private async sendNext(): Promise<void> {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (this.sending || this.abort.signal.aborted) return;
+    const batch = this.queue.take(this.options.batchMaxEvents, this.options.batchMaxBytes);
+    if (batch.length === 0) return this.notifyIfIdle();
+    this.sending = true;
+    try {
+      await this.sendWithRetry(batch);
+    } catch (error) {
+      this.sending = false;
+      if (!this.abort.signal.aborted) this.rejectFailed(error);
+      return this.notifyIfIdle();
+    }
+    this.sending = false;
+    for (const delivery of batch) delivery.onAcknowledged();
+    // What accumulated during the round trip goes at once.
+    if (this.queue.length > 0) void this.sendNext();
+    else this.notifyIfIdle();
+  }
+
+  private async sendWithRetry(batch: Delivery[]): Promise<void> {
+    const messages = toTopicMessages(batch);
+    const bytes = batch.reduce((sum, delivery) => sum + delivery.record.sizeBytes, 0);
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now();
+      try {
+        await this.producer.send(messages);
+        this.observer.batchSent(batch.length, bytes, (performance.now() - started) / 1000);
+        if (attempt > 0) this.observer.sendRecovered();
+        return;
+      } catch (error) {
+        const failure = classifyKafkaError(error);
+        if (!failure.retriable || this.abort.signal.aborted) throw failure;
+        const delay = fullJitterDelay(attempt, RETRY_BASE_MS, this.options.retryMaxMs);
+        this.observer.sendFailed(failure, attempt, delay);
+        await sleep(delay, this.abort.signal);
+        if (this.abort.signal.aborted) throw failure;
+        await this.producer.reset().catch(() => undefined);
+      }
+    }
+  }
+
+  private notifyIfIdle(): void {
+    if (!this.isIdle) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

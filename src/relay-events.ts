@@ -1,0 +1,25 @@
+import type { KafkaSendError, RelayError } from './errors.js';
+import type { Lsn } from './replication/lsn.js';
+
+/** Where the relay is; `/readyz` is true only while `streaming`. */
+export type RelayState =
+  | 'starting'
+  | 'connecting'
+  | 'streaming'
+  | 'kafka-unavailable'
+  | 'backing-off'
+  | 'draining'
+  | 'stopped'
+  | 'failed';
+
+/** Typed events for whoever embeds the relay (metrics subscribe to these); not logs. */
+export interface RelayEvents {
+  'state:changed': [state: RelayState, previous: RelayState];
+  /** One broker-acknowledged sendBatch. */
+  'batch:sent': [events: number, bytes: number, seconds: number];
+  'batch:failed': [error: KafkaSendError, attempt: number, delayMs: number];
+  /** One event acknowledged by the broker; commitTimeMs is its transaction's commit time. */
+  'event:acknowledged': [topic: string, commitTimeMs: number, ackTimeMs: number];
+  'checkpoint:confirmed': [lsn: Lsn];
+  'replication:error': [error: RelayError, willRetry: boolean];
+}

@@ -1,0 +1,18 @@
+import pg from 'pg';
+import { redactUrl } from '../config/redact.js';
+import { classifyPgError } from './pg-errors.js';
+
+/** An ordinary (non-replication) connection for checks, status and slot metrics. */
+export async function connectMetadata(databaseUrl: string, applicationName: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: applicationName });
+  client.on('error', () => undefined); // a dropped idle connection surfaces on the next query
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    const classified = classifyPgError(error, `PostgreSQL at ${redactUrl(databaseUrl)}`);
+    classified.message = `cannot connect to PostgreSQL at ${redactUrl(databaseUrl)}: ${classified.message}`;
+    throw classified;
+  }
+}

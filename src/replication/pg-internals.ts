@@ -1,0 +1,37 @@
+import type pg from 'pg';
+
+/**
+ * The one place that reaches into node-postgres internals. Streaming replication needs the
+ * raw CopyData messages of a CopyBoth exchange, the ability to send CopyData back, and the
+ * socket to pause for backpressure; pg exposes none of these publicly. A unit test asserts
+ * this shape so that an upgrade of pg that changes it fails loudly.
+ */
+export interface CopyDataMessage {
+  readonly chunk: Buffer;
+}
+
+export interface WireConnection {
+  on(event: 'copyData', listener: (message: CopyDataMessage) => void): unknown;
+  once(event: 'replicationStart', listener: () => void): unknown;
+  sendCopyFromChunk(chunk: Buffer): void;
+  readonly stream: { pause(): void; resume(): void; isPaused(): boolean };
+}
+
+export type ReplicationClient = pg.Client & { readonly connection: WireConnection };
+
+export function asReplicationClient(client: pg.Client): ReplicationClient {
+  const connection = (client as Partial<ReplicationClient>).connection;
+  if (
+    typeof connection?.on !== 'function' ||
+    typeof connection.once !== 'function' ||
+    typeof connection.sendCopyFromChunk !== 'function' ||
+    typeof connection.stream?.pause !== 'function' ||
+    typeof connection.stream.resume !== 'function'
+  ) {
+    throw new Error(
+      'node-postgres internals changed: Client.connection no longer has on/once/sendCopyFromChunk/stream; ' +
+        'pin the pg version in package.json or update src/replication/pg-internals.ts',
+    );
+  }
+  return client as ReplicationClient;
+}

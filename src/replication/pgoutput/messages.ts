@@ -1,0 +1,65 @@
+import type { Lsn } from '../lsn.js';
+
+/** pgoutput protocol version 1 messages, as far as the relay needs them. */
+export type PgOutputMessage =
+  | BeginMessage
+  | CommitMessage
+  | RelationMessage
+  | InsertMessage
+  | LogicalMessage
+  | IgnoredMessage;
+
+export interface BeginMessage {
+  readonly tag: 'begin';
+  readonly finalLsn: Lsn;
+  /** Commit time in µs since 2000-01-01 (see pg-time.ts). */
+  readonly commitTimeMicros: bigint;
+  readonly xid: number;
+}
+
+export interface CommitMessage {
+  readonly tag: 'commit';
+  readonly commitLsn: Lsn;
+  /** The position to confirm once every event of this transaction is acknowledged. */
+  readonly endLsn: Lsn;
+  readonly commitTimeMicros: bigint;
+}
+
+export interface RelationColumn {
+  readonly name: string;
+  readonly typeOid: number;
+  readonly isKey: boolean;
+}
+
+export interface RelationMessage {
+  readonly tag: 'relation';
+  readonly relationOid: number;
+  readonly schema: string;
+  readonly table: string;
+  readonly columns: readonly RelationColumn[];
+}
+
+/** A column value in text form: bytes as the server printed them, or null. */
+export type TupleValue = Buffer | null;
+
+export interface InsertMessage {
+  readonly tag: 'insert';
+  readonly relationOid: number;
+  readonly values: readonly TupleValue[];
+}
+
+/** `pg_logical_emit_message` output; not filtered by the publication. */
+export interface LogicalMessage {
+  readonly tag: 'message';
+  readonly transactional: boolean;
+  readonly lsn: Lsn;
+  readonly prefix: string;
+  readonly content: Buffer;
+}
+
+/** Messages the relay reads past: origin, type, update, delete, truncate. */
+export interface IgnoredMessage {
+  readonly tag: 'ignored';
+  readonly kind: 'origin' | 'type' | 'update' | 'delete' | 'truncate';
+  readonly relationOid: number | undefined;
+}

@@ -1,0 +1,113 @@
+import type pg from 'pg';
+import type { RelayConfig } from '../config/relay-config.js';
+import { SetupError } from '../errors.js';
+import { type OutboxLayout, requiredColumns } from '../outbox/layout.js';
+import { readSlotState, type SlotState } from './slot-state.js';
+
+/** `wal_level` must be logical, or no slot can decode anything. */
+export async function checkWalLevel(client: pg.ClientBase): Promise<void> {
+  const { rows } = await client.query<{ wal_level: string }>('SHOW wal_level');
+  const level = rows[0]?.wal_level;
+  if (level !== 'logical') {
+    throw new SetupError(
+      `PostgreSQL runs with wal_level=${level}; logical replication needs wal_level=logical. ` +
+        "Run ALTER SYSTEM SET wal_level = 'logical'; and restart PostgreSQL (or set it in postgresql.conf).",
+    );
+  }
+}
+
+export async function tableColumns(client: pg.ClientBase, table: string): Promise<string[] | undefined> {
+  const { rows } = await client.query<{ exists: boolean; attname: string | null }>(
+    `SELECT to_regclass($1) IS NOT NULL AS exists, a.attname
+     FROM (SELECT 1) one
+     LEFT JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
+    [table],
+  );
+  if (!rows[0]?.exists) return undefined;
+  return rows.map((row) => row.attname).filter((name): name is string => name !== null);
+}
+
+export async function checkOutboxTable(
+  client: pg.ClientBase,
+  table: string,
+  layout: OutboxLayout,
+): Promise<void> {
+  const columns = await tableColumns(client, table);
+  if (!columns) {
+    throw new SetupError(
+      `the outbox table ${table} does not exist: create it (sql/outbox.sql, or \`outbox-relay init --create-table\`) or set OUTBOX_TABLE`,
+    );
+  }
+  const missing = requiredColumns(layout).filter((column) => !columns.includes(column));
+  if (missing.length > 0) {
+    throw new SetupError(
+      `the outbox table ${table} has no column ${missing.map((c) => `"${c}"`).join(', ')} (it has ${columns.join(', ')}): ` +
+        'set OUTBOX_COLUMN_* / OUTBOX_TOPIC_TEMPLATE to match, or choose OUTBOX_PRESET=debezium for a Debezium table',
+    );
+  }
+}
+
+export async function checkPublication(
+  client: pg.ClientBase,
+  publication: string,
+  table: string,
+): Promise<void> {
+  const { rows } = await client.query<{ includes_table: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_publication_tables
+                    WHERE pubname = $1 AND format('%I.%I', schemaname, tablename)::regclass = to_regclass($2))
+            AS includes_table
+     FROM pg_publication WHERE pubname = $1`,
+    [publication, table],
+  );
+  if (!rows[0]) {
+    throw new SetupError(`publication "${publication}" does not exist: run \`outbox-relay init\``);
+  }
+  if (!rows[0].includes_table) {
+    throw new SetupError(
+      `publication "${publication}" does not include ${table}: run \`outbox-relay init\` (it adds the table) or set OUTBOX_PUBLICATION`,
+    );
+  }
+}
+
+/** The slot must exist, use pgoutput, belong to this database and not be invalidated. */
+export async function checkSlot(client: pg.ClientBase, slot: string): Promise<SlotState> {
+  const state = await readSlotState(client, slot);
+  if (!state) {
+    throw new SetupError(
+      `replication slot "${slot}" does not exist: run \`outbox-relay init\` to create it. ` +
+        'If it existed before, it was dropped: events written while it was missing were not captured; ' +
+        'replay them from the table if needed',
+    );
+  }
+  if (state.plugin !== 'pgoutput') {
+    throw new SetupError(
+      `replication slot "${slot}" uses the plugin "${state.plugin}", not pgoutput: choose another OUTBOX_SLOT`,
+    );
+  }
+  const { rows } = await client.query<{ db: string }>('SELECT current_database() AS db');
+  if (rows[0]?.db !== state.database) {
+    throw new SetupError(
+      `replication slot "${slot}" belongs to database "${state.database}", not "${rows[0]?.db}"`,
+    );
+  }
+  if (state.walStatus === 'lost') {
+    throw new SetupError(
+      `replication slot "${slot}" was invalidated (wal_status = lost): PostgreSQL removed WAL it still needed ` +
+        '(max_slot_wal_keep_size), so events after its confirmed position may be missing. Recover with ' +
+        `SELECT pg_drop_replication_slot('${slot}'); then \`outbox-relay init\`, and republish the missed rows from the table`,
+    );
+  }
+  return state;
+}
+
+/** Everything `run` needs before it streams; each failure names its fix. */
+export async function preflight(
+  client: pg.ClientBase,
+  config: RelayConfig,
+  layout: OutboxLayout,
+): Promise<SlotState> {
+  await checkWalLevel(client);
+  await checkOutboxTable(client, config.table, layout);
+  await checkPublication(client, config.publication, config.table);
+  return checkSlot(client, config.slot);
+}

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import type pg from 'pg';
+import type { RelayConfig } from '../config/relay-config.js';
+import { SetupError } from '../errors.js';
+import type { OutboxLayout } from '../outbox/layout.js';
+import { checkOutboxTable, checkPublication, checkSlot, checkWalLevel, tableColumns } from './preflight.js';
+import type { SlotState } from './slot-state.js';
+import { quoteName, quoteTable } from './sql-names.js';
+
+export interface InitReport {
+  readonly createdTable: boolean;
+  readonly createdPublication: boolean;
+  readonly addedTableToPublication: boolean;
+  readonly createdSlot: boolean;
+  /** Rows already in the table: the relay takes no snapshot, so these are never published. */
+  readonly existingRows: number;
+  readonly slot: SlotState;
+}
+
+const TABLE_SQL = { default: 'outbox.sql', debezium: 'outbox-debezium.sql' } as const;
+
+/**
+ * `outbox-relay init`: checks, then creates what is missing, in the order that works on
+ * every PostgreSQL version: table, publication, then slot. Idempotent; drops nothing.
+ */
+export async function initialize(
+  client: pg.ClientBase,
+  config: RelayConfig,
+  layout: OutboxLayout,
+  options: { createTable: boolean },
+): Promise<InitReport> {
+  await checkWalLevel(client);
+  await checkReplicationPrivilege(client);
+  const createdTable = options.createTable && (await createTableIfMissing(client, config));
+  await checkOutboxTable(client, config.table, layout);
+  const { created: createdPublication, addedTable } = await ensurePublication(client, config);
+  await checkPublication(client, config.publication, config.table);
+  const createdSlot = await createSlotIfMissing(client, config.slot);
+  const slot = await checkSlot(client, config.slot);
+  const { rows } = await client.query<{ count: string }>(
+    `SELECT count(*) AS count FROM ${quoteTable(config.table)}`,
+  );
+  return {
+    createdTable,
+    createdPublication,
+    addedTableToPublication: addedTable,
+    createdSlot,
+    existingRows: Number(rows[0]?.count ?? 0),
+    slot,
+  };
+}
+
+async function checkReplicationPrivilege(client: pg.ClientBase): Promise<void> {
+  const { rows } = await client.query<{ name: string; allowed: boolean }>(
+    'SELECT rolname AS name, rolreplication OR rolsuper AS allowed FROM pg_roles WHERE rolname = current_user',
+  );
+  if (!rows[0]?.allowed) {
+    throw new SetupError(
+      `role "${rows[0]?.name}" lacks the REPLICATION attribute: run ALTER ROLE "${rows[0]?.name}" REPLICATION; as a superuser`,
+    );
+  }
+}
+
+async function createTableIfMissing(client: pg.ClientBase, config: RelayConfig): Promise<boolean> {
+  if (await tableColumns(client, config.table)) return false;
+  const template = readFileSync(new URL(`../../sql/${TABLE_SQL[config.preset]}`, import.meta.url), 'utf8');
+  const [schema] = config.table.split('.');
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema ?? 'public')}`);
+  await client.query(template.replaceAll('public.outbox', quoteTable(config.table)));
+  return true;
+}
+
+async function ensurePublication(
+  client: pg.ClientBase,
+  config: RelayConfig,
+): Promise<{ created: boolean; addedTable: boolean }> {
+  const publication = quoteName(config.publication);
+  const { rows } = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [
+    config.publication,
+  ]);
+  if (rows.length === 0) {
+    await client.query(
+      `CREATE PUBLICATION ${publication} FOR TABLE ${quoteTable(config.table)} WITH (publish = 'insert')`,
+    );
+    return { created: true, addedTable: false };
+  }
+  const { rows: members } = await client.query(
+    `SELECT 1 FROM pg_publication_tables
+     WHERE pubname = $1 AND format('%I.%I', schemaname, tablename)::regclass = to_regclass($2)`,
+    [config.publication, config.table],
+  );
+  if (members.length > 0) return { created: false, addedTable: false };
+  await client.query(`ALTER PUBLICATION ${publication} ADD TABLE ${quoteTable(config.table)}`);
+  return { created: false, addedTable: true };
+}
+
+async function createSlotIfMissing(client: pg.ClientBase, slot: string): Promise<boolean> {
+  const { rows } = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+  if (rows.length > 0) return false;
+  await client.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
+  return true;
+}

@@ -1,0 +1,58 @@
+import type pg from 'pg';
+import { type Lsn, parseLsn } from './lsn.js';
+
+/** A replication slot as pg_replication_slots shows it, with the server's lag behind it. */
+export interface SlotState {
+  readonly slot: string;
+  readonly plugin: string;
+  readonly database: string;
+  readonly active: boolean;
+  readonly activePid: number | null;
+  readonly confirmedFlushLsn: Lsn | null;
+  readonly currentWalLsn: Lsn;
+  /** Bytes of WAL written since the slot's confirmed position: what a restart would re-read. */
+  readonly lagBytes: number;
+  /** reserved, extended, unreserved or lost (lost: the slot can no longer be used). */
+  readonly walStatus: string | null;
+  /** Bytes until the slot risks losing WAL (null when max_slot_wal_keep_size is unlimited). */
+  readonly safeWalSizeBytes: number | null;
+}
+
+const QUERY = `
+  SELECT slot_name, plugin, database, active, active_pid,
+         confirmed_flush_lsn::text AS confirmed_flush_lsn,
+         pg_current_wal_lsn()::text AS current_wal_lsn,
+         COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::text AS lag_bytes,
+         wal_status, safe_wal_size::text AS safe_wal_size
+  FROM pg_replication_slots WHERE slot_name = $1`;
+
+interface SlotRow {
+  slot_name: string;
+  plugin: string | null;
+  database: string | null;
+  active: boolean;
+  active_pid: number | null;
+  confirmed_flush_lsn: string | null;
+  current_wal_lsn: string;
+  lag_bytes: string;
+  wal_status: string | null;
+  safe_wal_size: string | null;
+}
+
+export async function readSlotState(client: pg.ClientBase, slot: string): Promise<SlotState | undefined> {
+  const { rows } = await client.query<SlotRow>(QUERY, [slot]);
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    slot: row.slot_name,
+    plugin: row.plugin ?? '',
+    database: row.database ?? '',
+    active: row.active,
+    activePid: row.active_pid,
+    confirmedFlushLsn: row.confirmed_flush_lsn === null ? null : parseLsn(row.confirmed_flush_lsn),
+    currentWalLsn: parseLsn(row.current_wal_lsn),
+    lagBytes: Math.max(0, Number(row.lag_bytes)),
+    walStatus: row.wal_status,
+    safeWalSizeBytes: row.safe_wal_size === null ? null : Number(row.safe_wal_size),
+  };
+}

@@ -1,0 +1,156 @@
+import pg from 'pg';
+import { DecodeError } from '../errors.js';
+import { formatLsn } from './lsn.js';
+import { classifyPgError } from './pg-errors.js';
+import { asReplicationClient, type ReplicationClient } from './pg-internals.js';
+import { decodePgOutput } from './pgoutput/decode.js';
+import type { PgOutputMessage } from './pgoutput/messages.js';
+import {
+  encodeStandbyStatus,
+  type Keepalive,
+  parseServerMessage,
+  type StandbyStatus,
+  type WalData,
+} from './protocol.js';
+
+export interface ReplicationStreamOptions {
+  readonly connectionString: string;
+  readonly slot: string;
+  readonly publication: string;
+  readonly applicationName: string;
+}
+
+/** Receives the stream in server order, synchronously: ordering depends on it. */
+export interface ReplicationHandler {
+  onMessage(message: PgOutputMessage, wal: WalData): void;
+  onKeepalive(keepalive: Keepalive): void;
+}
+
+/**
+ * One logical replication session over pgoutput protocol version 1. Always starts at
+ * `0/0`, so that the server resumes from the slot's confirmed_flush_lsn and never skips a
+ * transaction that was received but not yet acknowledged by Kafka.
+ */
+export class ReplicationStream {
+  private client: ReplicationClient | undefined;
+  private paused = false;
+  private closing = false;
+
+  constructor(private readonly options: ReplicationStreamOptions) {}
+
+  /**
+   * Connects and starts streaming. Resolves with a promise that settles when the stream
+   * ends: fulfilled after `stop()`, rejected with a ReplicationError or DecodeError.
+   */
+  async start(handler: ReplicationHandler): Promise<{ ended: Promise<void> }> {
+    const subject = `replication slot "${this.options.slot}"`;
+    const plain = new pg.Client({
+      connectionString: this.options.connectionString,
+      // pg passes this startup parameter through; its types do not list it.
+      ...({ replication: 'database' } as pg.ClientConfig),
+      application_name: this.options.applicationName,
+      // Text values of timestamps are parsed by the mapper: fix their format here.
+      options: '-c datestyle=ISO -c timezone=UTC',
+    });
+    try {
+      await plain.connect();
+    } catch (error) {
+      await plain.end().catch(() => undefined);
+      throw classifyPgError(error, subject);
+    }
+    const client = asReplicationClient(plain);
+    this.client = client;
+
+    let fail: (error: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    failed.catch(() => undefined);
+    client.on('error', (error) => fail(classifyPgError(error, subject)));
+    client.connection.on('copyData', ({ chunk }) => {
+      try {
+        this.dispatch(chunk, handler);
+      } catch (error) {
+        fail(error);
+      }
+    });
+
+    const started = new Promise<void>((resolve) => client.connection.once('replicationStart', resolve));
+    const query = client.query(this.startCommand()).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!this.closing) throw classifyPgError(error, subject);
+      },
+    );
+    const ended = Promise.race([query, failed])
+      .then(() => {
+        if (!this.closing) throw classifyPgError(new Error('Connection terminated by the server'), subject);
+      })
+      .finally(() => this.close());
+    await Promise.race([started, ended]);
+    return { ended };
+  }
+
+  sendStatus(status: StandbyStatus): void {
+    this.client?.connection.sendCopyFromChunk(encodeStandbyStatus(status));
+  }
+
+  /** Stops reading the socket: the server then blocks on TCP backpressure. */
+  pause(): void {
+    if (this.paused || !this.client) return;
+    this.paused = true;
+    this.client.connection.stream.pause();
+  }
+
+  resume(): void {
+    if (!this.paused || !this.client) return;
+    this.paused = false;
+    this.client.connection.stream.resume();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  async stop(): Promise<void> {
+    this.closing = true;
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    client.connection.stream.resume();
+    await client.end().catch(() => undefined);
+  }
+
+  private dispatch(chunk: Buffer, handler: ReplicationHandler): void {
+    const message = parseServerMessage(chunk);
+    if (message.kind === 'keepalive') {
+      handler.onKeepalive(message);
+      return;
+    }
+    // pg reuses its read buffer: decoded values must live in memory we own.
+    const owned = Buffer.from(message.payload);
+    let decoded: PgOutputMessage;
+    try {
+      decoded = decodePgOutput(owned);
+    } catch (error) {
+      if (error instanceof DecodeError) {
+        throw new DecodeError(
+          `${error.message} (WAL ${formatLsn(message.walStart)})`,
+          error.tag,
+          formatLsn(message.walStart),
+        );
+      }
+      throw error;
+    }
+    handler.onMessage(decoded, message);
+  }
+
+  private startCommand(): string {
+    const { slot, publication } = this.options;
+    return `START_REPLICATION SLOT "${slot}" LOGICAL 0/0 (proto_version '1', publication_names '"${publication}"')`;
+  }
+}

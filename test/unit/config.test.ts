@@ -1,0 +1,97 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { optionsHelp } from '../../src/config/help.js';
+import { loadConfig } from '../../src/config/load.js';
+import { OPTIONS } from '../../src/config/options.js';
+import { redactConfig } from '../../src/config/redact.js';
+import { ConfigError } from '../../src/errors.js';
+
+const env = { DATABASE_URL: 'postgres://relay:s3cret@db:5432/app', KAFKA_BROKERS: 'k1:9092,k2:9092' };
+
+describe('loadConfig', () => {
+  it('resolves every field with documented defaults', () => {
+    const config = loadConfig({ env });
+    expect(config.kafkaBrokers).toEqual(['k1:9092', 'k2:9092']);
+    expect(config.table).toBe('public.outbox');
+    expect(config.topicTemplate).toBe('outbox.event.{aggregate_type}');
+    for (const spec of OPTIONS) expect(config[spec.key], spec.env).not.toBeUndefined();
+  });
+
+  it('names the variable and the expected form of a bad value', () => {
+    expect(() => loadConfig({ env: { ...env, OUTBOX_BATCH_MAX_EVENTS: 'many' } })).toThrow(
+      /OUTBOX_BATCH_MAX_EVENTS: expected a whole number from 1 to 1000000, got "many"/,
+    );
+    expect(() => loadConfig({ env: { ...env, KAFKA_BROKERS: 'localhost' } })).toThrow(
+      /KAFKA_BROKERS: expected host:port/,
+    );
+    expect(() => loadConfig({ env: { ...env, DATABASE_URL: 'mysql://x@y/z' } })).toThrow(/postgres:\/\//);
+    expect(() => loadConfig({ env: { ...env, OUTBOX_SLOT: 'My-Slot' } })).toThrow(/OUTBOX_SLOT/);
+  });
+
+  it('reports every missing required setting at once', () => {
+    const attempt = () => loadConfig({ env: {} });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/DATABASE_URL: is required/);
+    expect(attempt).toThrow(/KAFKA_BROKERS: is required/);
+  });
+
+  it('rejects unknown OUTBOX_ variables (typos)', () => {
+    expect(() => loadConfig({ env: { ...env, OUTBOX_TABEL: 'x' } })).toThrow(
+      /OUTBOX_TABEL: is not a known setting/,
+    );
+  });
+
+  it('applies the debezium preset unless a setting overrides it', () => {
+    expect(loadConfig({ env: { ...env, OUTBOX_PRESET: 'debezium' } }).aggregateIdColumn).toBe('aggregateid');
+    expect(
+      loadConfig({ env: { ...env, OUTBOX_PRESET: 'debezium', OUTBOX_COLUMN_AGGREGATE_ID: 'agg' } })
+        .aggregateIdColumn,
+    ).toBe('agg');
+  });
+
+  it('reads a JSON file, with the environment taking precedence', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outbox-config-'));
+    const file = join(dir, 'relay.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ slot: 'from_file', batchMaxEvents: 77, kafkaBrokers: ['a:1', 'b:2'] }),
+    );
+    const config = loadConfig({ env: { ...env, OUTBOX_SLOT: 'from_env', KAFKA_BROKERS: undefined }, file });
+    expect(config.slot).toBe('from_env');
+    expect(config.batchMaxEvents).toBe(77);
+    expect(config.kafkaBrokers).toEqual(['a:1', 'b:2']);
+    writeFileSync(file, JSON.stringify({ slto: 'x' }));
+    expect(() => loadConfig({ env, file })).toThrow(/slto: is not a known setting/);
+  });
+
+  it('requires SASL credentials together with a mechanism', () => {
+    expect(() => loadConfig({ env: { ...env, OUTBOX_KAFKA_SASL_MECHANISM: 'plain' } })).toThrow(/SASL/);
+  });
+});
+
+describe('redaction and help', () => {
+  it('never shows the database password or the SASL password', () => {
+    const config = loadConfig({
+      env: {
+        ...env,
+        OUTBOX_KAFKA_SASL_MECHANISM: 'plain',
+        OUTBOX_KAFKA_SASL_USERNAME: 'u',
+        OUTBOX_KAFKA_SASL_PASSWORD: 'hunter2',
+      },
+    });
+    const text = JSON.stringify(redactConfig(config));
+    expect(text).not.toContain('s3cret');
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('relay:[redacted]@db');
+  });
+
+  it('documents every variable with its default in --help', () => {
+    const help = optionsHelp();
+    for (const spec of OPTIONS) expect(help).toContain(spec.env);
+    expect(help).toContain(
+      '[default: outbox.event.{aggregate_type}; debezium preset: outbox.event.{aggregatetype}]',
+    );
+  });
+});
