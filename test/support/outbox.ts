@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+
+export interface WrittenEvent {
+  readonly id: string;
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+}
+
+/** Connection-scoped helpers to write outbox rows the way applications do. */
+export class OutboxWriter {
+  private constructor(private readonly client: pg.Client) {}
+
+  static async connect(databaseUrl: string): Promise<OutboxWriter> {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    return new OutboxWriter(client);
+  }
+
+  get sql(): pg.Client {
+    return this.client;
+  }
+
+  /**
+   * Inserts `count` events in one transaction, round-robin over `aggregates` aggregates of
+   * `aggregateType`, and returns them in commit order.
+   */
+  async transaction(
+    count: number,
+    options: { aggregateType?: string; aggregates?: number; payloadBytes?: number; offset?: number } = {},
+  ): Promise<WrittenEvent[]> {
+    const { aggregateType = 'order', aggregates = 200, payloadBytes = 0, offset = 0 } = options;
+    const events = Array.from({ length: count }, (_, index) => ({
+      id: randomUUID(),
+      aggregateType,
+      aggregateId: `${aggregateType}-${(offset + index) % aggregates}`,
+    }));
+    const padding = 'x'.repeat(payloadBytes);
+    await this.client.query('BEGIN');
+    try {
+      for (let start = 0; start < events.length; start += 1000) {
+        const chunk = events.slice(start, start + 1000);
+        await this.client.query(
+          `INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload)
+           SELECT id, $2, aggregate_id, 'Happened', jsonb_build_object('seq', seq, 'pad', $3::text)
+           FROM unnest($1::uuid[], $4::text[], $5::int[]) AS t(id, aggregate_id, seq)`,
+          [
+            chunk.map((event) => event.id),
+            aggregateType,
+            padding,
+            chunk.map((event) => event.aggregateId),
+            chunk.map((_, index) => offset + start + index),
+          ],
+        );
+      }
+      await this.client.query('COMMIT');
+    } catch (error) {
+      await this.client.query('ROLLBACK');
+      throw error;
+    }
+    return events;
+  }
+
+  async close(): Promise<void> {
+    await this.client.end();
+  }
+}
+
+/** The default outbox table, publication and slot, as `outbox-relay init --create-table` makes them. */
+export const OUTBOX_ENV = (
+  databaseUrl: string,
+  kafkaBrokers: string,
+  slot: string,
+): Record<string, string> => ({
+  DATABASE_URL: databaseUrl,
+  KAFKA_BROKERS: kafkaBrokers,
+  OUTBOX_SLOT: slot,
+  OUTBOX_PUBLICATION: slot,
+  OUTBOX_LOG_LEVEL: 'warn',
+  OUTBOX_METRICS_PORT: '0',
+});

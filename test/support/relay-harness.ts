@@ -1,0 +1,70 @@
+import pino from 'pino';
+import { loadConfig } from '../../src/config/load.js';
+import type { RelayConfig } from '../../src/config/relay-config.js';
+import { layoutFromConfig } from '../../src/outbox/layout.js';
+import { OutboxRelay } from '../../src/relay.js';
+import type { Lsn } from '../../src/replication/lsn.js';
+import { connectMetadata } from '../../src/replication/metadata-client.js';
+import { initialize } from '../../src/replication/setup.js';
+import { readSlotState } from '../../src/replication/slot-state.js';
+import { createTestDatabase } from './database.js';
+import { uniqueTopicPrefix } from './kafka.js';
+import { OUTBOX_ENV } from './outbox.js';
+import { serviceUrls } from './services.js';
+
+export interface OutboxFixture {
+  readonly databaseUrl: string;
+  readonly kafkaBrokers: string;
+  readonly slot: string;
+  /** Environment for the relay CLI. */
+  readonly env: Record<string, string>;
+  readonly config: RelayConfig;
+  /** The topic of an aggregate type under this fixture's unique prefix. */
+  topic(aggregateType: string): string;
+  /** Starts an in-process relay with optional overrides; stopped by dispose(). */
+  startRelay(overrides?: Record<string, string>): Promise<OutboxRelay>;
+  confirmedFlushLsn(): Promise<Lsn | null>;
+  dispose(): Promise<void>;
+}
+
+/** A fresh database with the default outbox table, publication and slot; unique topics. */
+export async function createOutboxFixture(
+  name: string,
+  extraEnv: Record<string, string> = {},
+): Promise<OutboxFixture> {
+  const { kafkaBrokers } = serviceUrls();
+  const database = await createTestDatabase(name);
+  const prefix = uniqueTopicPrefix();
+  const slot = 'relay_slot';
+  const env = {
+    ...OUTBOX_ENV(database.url, kafkaBrokers, slot),
+    OUTBOX_TOPIC_TEMPLATE: `${prefix}.{aggregate_type}`,
+    ...extraEnv,
+  };
+  const config = loadConfig({ env });
+  const metadata = await connectMetadata(database.url, 'test');
+  await initialize(metadata, config, layoutFromConfig(config), { createTable: true });
+  const relays: OutboxRelay[] = [];
+  return {
+    databaseUrl: database.url,
+    kafkaBrokers,
+    slot,
+    env,
+    config,
+    topic: (aggregateType) => `${prefix}.${aggregateType}`,
+    async startRelay(overrides = {}) {
+      const relay = new OutboxRelay(loadConfig({ env: { ...env, ...overrides } }), pino({ level: 'silent' }));
+      relays.push(relay);
+      await relay.start();
+      return relay;
+    },
+    async confirmedFlushLsn() {
+      return (await readSlotState(metadata, slot))?.confirmedFlushLsn ?? null;
+    },
+    async dispose() {
+      await Promise.all(relays.map((relay) => relay.stop()));
+      await metadata.end();
+      await database.drop();
+    },
+  };
+}
