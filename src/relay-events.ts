@@ -4,6 +4,7 @@ import type { Lsn } from './replication/lsn.js';
 /** Where the relay is; `/readyz` is true only while `streaming`. */
 export type RelayState =
   | 'starting'
+  | 'standby'
   | 'connecting'
   | 'streaming'
   | 'kafka-unavailable'
@@ -21,5 +22,9 @@ export interface RelayEvents {
   /** One event acknowledged by the broker; commitTimeMs is its transaction's commit time. */
   'event:acknowledged': [topic: string, commitTimeMs: number, ackTimeMs: number];
   'checkpoint:confirmed': [lsn: Lsn];
+  /** A poison event was sent to the dead-letter topic (reason: null-key, too-large, ...). */
+  'event:dead-lettered': [reason: string];
+  /** This process holds the slot's leader lock and may stream. */
+  'leader:acquired': [waitedMs: number];
   'replication:error': [error: RelayError, willRetry: boolean];
 }

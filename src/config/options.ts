@@ -13,6 +13,7 @@ import {
 import {
   COMPRESSIONS,
   LOG_LEVELS,
+  POISON_POLICIES,
   PRESETS,
   type RelayConfig,
   SASL_MECHANISMS,
@@ -167,6 +168,36 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: text,
     fallback: '',
     description: "Extra columns, Debezium's form: column:header[:alias] or column:partition, comma-separated",
+  }),
+  option({
+    key: 'onPoison',
+    env: 'OUTBOX_ON_POISON',
+    parse: oneOf(POISON_POLICIES),
+    fallback: 'dlq',
+    description:
+      "An event that cannot be published (null key, bad topic, too large): 'dlq' sends the raw row to the dead-letter topic and goes on, 'stop' stops the relay",
+  }),
+  option({
+    key: 'dlqTopic',
+    env: 'OUTBOX_DLQ_TOPIC',
+    parse: nonEmpty,
+    fallback: 'outbox.dlq',
+    description: 'Dead-letter topic; headers name the error, the original topic, the LSN and the xid',
+  }),
+  option({
+    key: 'maxRecordBytes',
+    env: 'OUTBOX_MAX_RECORD_BYTES',
+    parse: integer(1024, 256 * MiB),
+    fallback: 1_000_000,
+    description:
+      "Largest record published; keep it under the broker's message.max.bytes (1048588 by default)",
+  }),
+  option({
+    key: 'leaderPollMs',
+    env: 'OUTBOX_LEADER_POLL_MS',
+    parse: integer(100, 60_000),
+    fallback: 1_000,
+    description: "Milliseconds between a standby relay's attempts to take the slot's leader lock",
   }),
   option({
     key: 'batchMaxEvents',

@@ -18,6 +18,10 @@ export interface RelayConfig {
   readonly eventIdHeader: string;
   readonly eventTypeHeader: string;
   readonly additionalPlacement: string;
+  readonly onPoison: PoisonPolicy;
+  readonly dlqTopic: string;
+  readonly maxRecordBytes: number;
+  readonly leaderPollMs: number;
   readonly batchMaxEvents: number;
   readonly batchMaxBytes: number;
   readonly batchLingerMs: number;
@@ -44,6 +48,10 @@ export type Preset = (typeof PRESETS)[number];
 /** `json-text`: the payload's JSON text itself; `json-string`: that text as a JSON string, as Debezium's JsonConverter writes it. */
 export const VALUE_ENCODINGS = ['json-text', 'json-string'] as const;
 export type ValueEncoding = (typeof VALUE_ENCODINGS)[number];
+
+/** `dlq`: send the row to the dead-letter topic and go on; `stop`: stop the relay, confirming nothing past it. */
+export const POISON_POLICIES = ['dlq', 'stop'] as const;
+export type PoisonPolicy = (typeof POISON_POLICIES)[number];
 
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];

@@ -32,7 +32,7 @@ function forward(logger: Logger, { level, log }: LogEntry): void {
   const { message, timestamp: _timestamp, logger: _name, ...context } = log;
   if (message.startsWith(EXPECTED_WARNING)) return;
   const fields = { component: 'kafkajs', ...context };
-  if (level === KafkaLogLevel.ERROR) logger.error(fields, message);
-  else if (level === KafkaLogLevel.WARN) logger.warn(fields, message);
+  // kafkajs logs every error it then retries at ERROR; the relay logs the outcome itself.
+  if (level <= KafkaLogLevel.WARN) logger.warn(fields, message);
   else logger.debug(fields, message);
 }

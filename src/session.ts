@@ -1,0 +1,194 @@
+import type { Logger } from 'pino';
+import { Confirmer } from './checkpoint/confirmer.js';
+import { InflightBudget } from './checkpoint/inflight.js';
+import { type PendingTransaction, Watermark } from './checkpoint/watermark.js';
+import type { RelayConfig } from './config/relay-config.js';
+import { DecodeError, PoisonEventError } from './errors.js';
+import type { KafkaSink } from './kafka/sink.js';
+import { sleep } from './lifecycle/backoff.js';
+import { deadLetterRecord } from './outbox/dead-letter.js';
+import type { OutboxLayout } from './outbox/layout.js';
+import { compileRowMapper, isOutboxRelation, type RowMapper } from './outbox/mapper.js';
+import type { OutboxRecord } from './outbox/record.js';
+import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
+import { pgMicrosToUnixMs } from './replication/pg-time.js';
+import type { InsertMessage, PgOutputMessage, RelationMessage } from './replication/pgoutput/messages.js';
+import type { Keepalive, WalData } from './replication/protocol.js';
+import type { ReplicationStream } from './replication/stream.js';
+
+/** What a session reports to the relay that owns it. */
+export interface SessionHooks {
+  confirmed(lsn: Lsn): void;
+  acknowledged(topic: string, commitTimeMs: number): void;
+  deadLettered(reason: string): void;
+}
+
+/**
+ * One replication connection's worth of work: decoded messages in, records to the sink,
+ * acknowledgements into the watermark, the safe LSN out to the server. A new session (after
+ * a reconnect) starts from what the server has confirmed; nothing carries over but that.
+ */
+export class ReplicationSession {
+  readonly inflight: InflightBudget;
+  private readonly watermark: Watermark;
+  private readonly confirmer: Confirmer;
+  private received: Lsn = ZERO_LSN;
+  private transaction: PendingTransaction | undefined;
+  private xid = 0;
+  private commitTimeMs = 0;
+  private outbox: { relation: RelationMessage; mapRow: RowMapper } | undefined;
+  private draining = false;
+
+  constructor(
+    private readonly stream: ReplicationStream,
+    private readonly sink: KafkaSink,
+    private readonly layout: OutboxLayout,
+    private readonly config: RelayConfig,
+    private readonly logger: Logger,
+    private readonly hooks: SessionHooks,
+    startLsn: Lsn,
+  ) {
+    this.inflight = new InflightBudget(config.maxInflightEvents, config.maxInflightBytes);
+    this.watermark = new Watermark(startLsn);
+    this.confirmer = new Confirmer(
+      (status) => stream.sendStatus(status),
+      () => ({ safe: this.watermark.safeLsn, received: this.received }),
+      config.statusIntervalMs,
+      (lsn) => hooks.confirmed(lsn),
+      startLsn,
+    );
+  }
+
+  /** Streams until the stream ends (rejects) or `stopping` resolves (drains, confirms). */
+  async run(stopping: Promise<void>, onStreaming: () => void): Promise<void> {
+    const { ended } = await this.stream.start({
+      onMessage: (message, wal) => this.onMessage(message, wal),
+      onKeepalive: (keepalive) => this.onKeepalive(keepalive),
+    });
+    this.confirmer.start();
+    onStreaming();
+    try {
+      await Promise.race([ended, this.sink.failed, stopping]);
+    } catch (error) {
+      // Nothing more is confirmed: the server resends every unconfirmed transaction.
+      this.confirmer.stop();
+      this.sink.discardQueued();
+      await this.stream.stop();
+      throw error;
+    }
+    await this.drain();
+  }
+
+  /** Graceful stop: read nothing more, wait for acknowledgements, confirm, close. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    this.stream.pause();
+    const timeout = new AbortController();
+    const drained = await Promise.race([
+      this.sink.whenIdle().then(() => true),
+      sleep(this.config.drainTimeoutMs, timeout.signal).then(() => false),
+    ]);
+    timeout.abort();
+    if (!drained) {
+      this.logger.warn(
+        { inflight: this.inflight.events },
+        'drain timeout: unacknowledged events will be resent',
+      );
+    }
+    this.confirmer.sendNow();
+    this.confirmer.stop();
+    await this.stream.stop();
+  }
+
+  private onMessage(message: PgOutputMessage, wal: WalData): void {
+    this.received = maxLsn(this.received, wal.walEnd);
+    switch (message.tag) {
+      case 'begin':
+        this.transaction = this.watermark.begin();
+        this.xid = message.xid;
+        this.commitTimeMs = pgMicrosToUnixMs(message.commitTimeMicros);
+        return;
+      case 'commit':
+        if (!this.transaction) throw new DecodeError('Commit without Begin', 0x43, formatLsn(wal.walStart));
+        this.watermark.commit(this.transaction, message.endLsn);
+        this.transaction = undefined;
+        return;
+      case 'relation':
+        if (!isOutboxRelation(this.layout, message)) return;
+        this.outbox = { relation: message, mapRow: compileRowMapper(this.layout, message) };
+        this.logger.info({ columns: message.columns.map((c) => c.name) }, 'outbox table layout received');
+        return;
+      case 'insert':
+        if (message.relationOid !== this.outbox?.relation.relationOid || !this.transaction) return;
+        this.publish(this.transaction, this.toRecord(message, wal));
+        return;
+      case 'message':
+      case 'ignored':
+        return;
+    }
+  }
+
+  /** The row's record, or its dead-letter record when it cannot be published. */
+  private toRecord(insert: InsertMessage, wal: WalData): OutboxRecord {
+    const outbox = this.outbox as { relation: RelationMessage; mapRow: RowMapper };
+    let originalTopic: string | undefined;
+    try {
+      const record = outbox.mapRow(insert.values, this.commitTimeMs);
+      originalTopic = record.topic;
+      if (record.sizeBytes > this.config.maxRecordBytes) {
+        throw new PoisonEventError(
+          `record of ${record.sizeBytes} bytes exceeds OUTBOX_MAX_RECORD_BYTES=${this.config.maxRecordBytes}`,
+          'too-large',
+        );
+      }
+      return record;
+    } catch (error) {
+      if (!(error instanceof PoisonEventError)) throw error;
+      const lsn = formatLsn(wal.walStart);
+      if (this.config.onPoison === 'stop') {
+        throw new PoisonEventError(
+          `poison event at LSN ${lsn} (xid ${this.xid}): ${error.message}. Fix the row's data, or set OUTBOX_ON_POISON=dlq`,
+          error.reason,
+        );
+      }
+      this.logger.warn({ reason: error.reason, lsn, xid: this.xid, topic: originalTopic }, error.message);
+      this.hooks.deadLettered(error.reason);
+      return deadLetterRecord(
+        this.config.dlqTopic,
+        {
+          relation: outbox.relation,
+          values: insert.values,
+          reason: error.reason,
+          error: error.message,
+          originalTopic,
+          lsn,
+          xid: this.xid,
+          commitTimeMs: this.commitTimeMs,
+        },
+        this.config.maxRecordBytes,
+      );
+    }
+  }
+
+  private publish(transaction: PendingTransaction, record: OutboxRecord): void {
+    const commitTimeMs = this.commitTimeMs;
+    this.watermark.addEvent(transaction);
+    this.inflight.add(record.sizeBytes);
+    this.sink.enqueue({
+      record,
+      onAcknowledged: () => {
+        this.inflight.release(record.sizeBytes);
+        this.watermark.acknowledge(transaction);
+        this.hooks.acknowledged(record.topic, commitTimeMs);
+        if (!this.inflight.isFull && !this.draining) this.stream.resume();
+      },
+    });
+    if (this.inflight.isFull) this.stream.pause();
+  }
+
+  private onKeepalive(keepalive: Keepalive): void {
+    this.received = maxLsn(this.received, keepalive.walEnd);
+    this.watermark.serverIdleAt(keepalive.walEnd);
+    if (keepalive.replyRequested) this.confirmer.sendNow();
+  }
+}
