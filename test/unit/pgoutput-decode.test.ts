@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/errors.js';
+import { pgMicrosToUnixMs } from '../../src/replication/pg-time.js';
 import { decodePgOutput } from '../../src/replication/pgoutput/decode.js';
 import type { InsertMessage, RelationMessage } from '../../src/replication/pgoutput/messages.js';
-import { pgMicrosToUnixMs } from '../../src/replication/pg-time.js';
 
 /** Messages recorded from a real PostgreSQL server by test/fixtures/record-pgoutput.ts. */
 const fixtures = JSON.parse(readFileSync(new URL('../fixtures/pgoutput.json', import.meta.url), 'utf8')) as {
@@ -65,7 +65,11 @@ describe('pgoutput decoding of recorded messages', () => {
   });
 
   it('decodes logical messages with their prefix, and reads past update, delete and truncate', () => {
-    expect(decodePgOutput(bytes('message'))).toMatchObject({ tag: 'message', transactional: true, prefix: 'outbox-relay' });
+    expect(decodePgOutput(bytes('message'))).toMatchObject({
+      tag: 'message',
+      transactional: true,
+      prefix: 'outbox-relay',
+    });
     expect(decodePgOutput(bytes('update'))).toMatchObject({ tag: 'ignored', kind: 'update' });
     expect(decodePgOutput(bytes('delete'))).toMatchObject({ tag: 'ignored', kind: 'delete' });
     expect(decodePgOutput(bytes('truncate'))).toMatchObject({ tag: 'ignored', kind: 'truncate' });
