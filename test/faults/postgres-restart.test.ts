@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLoss, FaultRun } from '../support/fault-run.js';
+import { recordFault } from '../support/fault-summary.js';
+import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
+import { startRelayProcess } from '../support/relay-process.js';
+import { restartPostgres } from '../support/services.js';
+import { waitFor } from '../support/wait-for.js';
+
+describe('fault: PostgreSQL restarted (fast) and crashed (immediate) mid-stream', () => {
+  let fixture: OutboxFixture;
+
+  beforeAll(async () => {
+    fixture = await createOutboxFixture('pgrestart');
+  });
+
+  afterAll(async () => {
+    await fixture?.dispose();
+  });
+
+  it('reconnects with backoff and resumes from the slot, losing nothing', async () => {
+    const relay = startRelayProcess(['run'], {
+      ...fixture.env,
+      OUTBOX_LOG_LEVEL: 'info',
+      OUTBOX_RETRY_MAX_MS: '2000',
+    });
+    const run = new FaultRun(fixture);
+    for (const mode of ['fast', 'immediate'] as const) {
+      const target = run.writer.written.length + 3_000;
+      await waitFor(() => run.writer.written.length > target, {
+        timeoutMs: 60_000,
+        message: 'writer progressed',
+      });
+      const streamedBefore = relay.output().split('"msg":"streaming"').length;
+      await restartPostgres(mode);
+      await waitFor(() => relay.output().split('"msg":"streaming"').length > streamedBefore, {
+        timeoutMs: 60_000,
+        message: `relay streams again after the ${mode} restart`,
+      });
+    }
+    await waitFor(() => run.writer.written.length > 0, { timeoutMs: 1_000 });
+    const { report } = await run.finish();
+    relay.kill('SIGTERM');
+    expect(await relay.exited).toBe(0);
+    recordFault('postgres restart fast + immediate', report);
+    expect(expectNoLoss(report)).toEqual([]);
+  });
+});

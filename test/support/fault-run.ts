@@ -1,0 +1,48 @@
+import { ContinuousWriter } from './continuous-writer.js';
+import { checkDelivery, type DeliveryReport } from './delivery-check.js';
+import { consumeAll } from './kafka.js';
+import type { WrittenEvent } from './outbox.js';
+import type { OutboxFixture } from './relay-harness.js';
+
+/** A continuous writer on the fixture's outbox, and the independent check at the end. */
+export class FaultRun {
+  readonly writer: ContinuousWriter;
+
+  constructor(
+    private readonly fixture: OutboxFixture,
+    private readonly aggregateType = 'fault',
+  ) {
+    this.writer = new ContinuousWriter(fixture.databaseUrl, { aggregateType, aggregates: 500, pauseMs: 5 });
+  }
+
+  /** Stops writing, waits until Kafka holds every committed id, and compares. */
+  async finish(timeoutMs = 180_000): Promise<{ written: WrittenEvent[]; report: DeliveryReport }> {
+    const written = await this.writer.stop();
+    const ids = new Set(written.map((event) => event.id));
+    const records = await consumeAll(this.fixture.kafkaBrokers, [this.fixture.topic(this.aggregateType)], {
+      until: (received) => {
+        let found = 0;
+        const seen = new Set<string>();
+        for (const record of received) {
+          const id = record.headers.id;
+          if (id && ids.has(id) && !seen.has(id)) {
+            seen.add(id);
+            found++;
+          }
+        }
+        return found >= ids.size;
+      },
+      timeoutMs,
+    });
+    return { written, report: checkDelivery(written, records) };
+  }
+}
+
+export function expectNoLoss(report: DeliveryReport): string[] {
+  const problems: string[] = [];
+  if (report.missing.length > 0) problems.push(`${report.missing.length} lost`);
+  if (report.outOfOrder.length > 0) problems.push(`${report.outOfOrder.length} aggregates out of order`);
+  if (report.splitAggregates.length > 0) problems.push(`${report.splitAggregates.length} aggregates split`);
+  if (report.unexpected.length > 0) problems.push(`${report.unexpected.length} unexpected`);
+  return problems;
+}
