@@ -1,54 +1,92 @@
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 import { scrubSecrets } from '../config/redact.js';
-import type { LogLevel } from '../config/relay-config.js';
+import type { LogLevel, RelayConfig } from '../config/relay-config.js';
+import { lineScrubber, REDACTED, SECRET_KEYS, sanitize, urlSecrets } from './log-sanitize.js';
 
-/** Keys that never reach a log line, wherever they appear in a logged object. */
-const REDACTED_PATHS = [
-  'password',
-  '*.password',
-  'databaseUrl',
-  '*.databaseUrl',
-  'connectionString',
-  '*.connectionString',
-  'kafkaSaslPassword',
-  '*.kafkaSaslPassword',
-  'sasl',
-  '*.sasl',
-];
+/** pino's own redaction, the fast first pass for the usual shapes (one level deep). */
+const REDACTED_PATHS = [...SECRET_KEYS].flatMap((key) => [key, `*.${key}`]);
+
+/** Errors nested in errors deeper than this are not written out. */
+const MAX_ERROR_NESTING = 3;
 
 export interface LoggerOptions {
   readonly level: LogLevel;
+  /** Human-readable lines. Also chosen when stdout is a terminal; pipe the output to get JSON there. */
   readonly pretty: boolean;
   readonly destination?: pino.DestinationStream;
+  /** Secret values censored wherever they appear in a line (see configSecrets). */
+  readonly secrets?: readonly string[];
+  /** Whether stdout is a terminal; process.stdout.isTTY unless given (tests). */
+  readonly tty?: boolean;
 }
 
+/**
+ * The relay's logger. Secrets are kept out at three levels: pino's redact paths, a deep
+ * sanitize of every logged object and error (keys and URL passwords), and a scrub of each
+ * serialized line for URL passwords and the configured secret values.
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const config: pino.LoggerOptions = {
     name: 'outbox-relay',
     level: options.level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    serializers: { err: serializeError },
+    redact: { paths: REDACTED_PATHS, censor: REDACTED },
+    serializers: { err: (error: unknown) => serializeError(error, 0) },
+    formatters: {
+      // Child-logger bindings and the message of an Error logged alone bypass this formatter:
+      // the redact paths and the line scrub below cover those.
+      // `err` is left to its serializer, which must see the Error itself to name its type.
+      log: ({ err, ...fields }) => {
+        const clean = sanitize(fields, serializeNested(0)) as Record<string, unknown>;
+        return err === undefined ? clean : { ...clean, err };
+      },
+    },
     hooks: {
       logMethod(args, method) {
         const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubSecrets(arg) : arg));
         method.apply(this, scrubbed as Parameters<typeof method>);
       },
+      streamWrite: lineScrubber(options.secrets ?? []),
     },
   };
   if (options.destination) return pino(config, options.destination);
-  if (options.pretty)
+  if (wantsPretty(options) && prettyPrinterInstalled()) {
     return pino({ ...config, transport: { target: 'pino-pretty', options: { destination: 1 } } });
-  return pino(config, pino.destination(1));
+  }
+  const logger = pino(config, pino.destination(1));
+  // The production image installs no dev dependencies; JSON is the safe fallback.
+  if (options.pretty) logger.warn('pino-pretty is not installed: logging JSON lines');
+  return logger;
 }
 
-function serializeError(error: unknown): Record<string, unknown> {
-  const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
-  const clean: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(serialized)) {
-    if (REDACTED_PATHS.includes(key)) continue;
-    clean[key] = typeof value === 'string' ? scrubSecrets(value) : value;
+/** --pretty or OUTBOX_LOG_PRETTY, or a person at a terminal; JSON lines when piped or collected. */
+export function wantsPretty(options: Pick<LoggerOptions, 'pretty' | 'tty'>): boolean {
+  return options.pretty || (options.tty ?? process.stdout.isTTY === true);
+}
+
+/** The secret values in a configuration, for LoggerOptions.secrets. */
+export function configSecrets(config: RelayConfig): string[] {
+  return [...urlSecrets(config.databaseUrl), config.kafkaSaslPassword].filter(Boolean);
+}
+
+function serializeError(error: unknown, nesting: number): unknown {
+  // Not only Errors arrive here: drivers and callers also log plain error-like objects.
+  if (!(error instanceof Error)) return sanitize(error, serializeNested(nesting + 1));
+  const serialized = { ...(pino.stdSerializers.err(error) as unknown as Record<string, unknown>) };
+  return sanitize(serialized, serializeNested(nesting + 1));
+}
+
+function serializeNested(nesting: number): (error: Error) => unknown {
+  return (error) => (nesting > MAX_ERROR_NESTING ? '[omitted]' : serializeError(error, nesting));
+}
+
+function prettyPrinterInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
   }
-  return clean;
 }
 
 export type { Logger };
