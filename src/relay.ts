@@ -80,6 +80,9 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
 
   /** Stops reading, waits for in-flight events (bounded by the drain timeout), confirms, closes. Idempotent. */
   async stop(): Promise<void> {
+    // Readiness drops at once: a draining relay reads nothing more.
+    if (this.currentState === 'streaming' || this.currentState === 'kafka-unavailable')
+      this.setState('draining');
     this.stopping.abort();
     await this.started?.catch(() => undefined);
     await this.finished?.catch(() => undefined);
@@ -221,6 +224,8 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
 
   private setState(state: RelayState): void {
     if (state === this.currentState) return;
+    // Once stopping, never back to streaming (Kafka may recover during the drain).
+    if (state === 'streaming' && this.stopping.signal.aborted) return;
     const previous = this.currentState;
     this.currentState = state;
     this.logger.debug({ state, previous }, 'state changed');
