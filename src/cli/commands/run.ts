@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../../config/relay-config.js';
+import { startObservability } from '../../observability/observability.js';
 import { OutboxRelay } from '../../relay.js';
 
 /**
@@ -8,7 +9,9 @@ import { OutboxRelay } from '../../relay.js';
  * is confirmed, so the server resends it on the next start.
  */
 export async function runUntilSignalled(config: RelayConfig, logger: Logger): Promise<number> {
-  const relay = new OutboxRelay(config, logger);
+  const relay = new OutboxRelay(config, logger.child({ component: 'relay', slot: config.slot }));
+  // Before start(): /healthz answers and /readyz says no while the relay checks and connects.
+  const observability = await startObservability(relay, config, logger);
   let signalled = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signalled++;
@@ -29,6 +32,7 @@ export async function runUntilSignalled(config: RelayConfig, logger: Logger): Pr
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    await observability.close();
     logger.flush();
   }
 }

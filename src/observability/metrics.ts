@@ -1,0 +1,165 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { RELAY_STATES, type RelayView } from './relay-view.js';
+
+/**
+ * Seconds. A healthy relay's round trips are milliseconds; while Kafka is down, events wait
+ * seconds to minutes, and those must still land in a bucket rather than only in +Inf.
+ */
+export const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+] as const;
+
+/** Events per sendBatch, up to OUTBOX_BATCH_MAX_EVENTS' default of 10,000. */
+export const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000] as const;
+
+/** pg_replication_slots.wal_status values (PostgreSQL 13+). */
+export const WAL_STATUSES = ['reserved', 'extended', 'unreserved', 'lost'] as const;
+
+/**
+ * Refreshed by the slot poller from pg_replication_slots, on its own connection. Labelled by
+ * slot so that they are absent, not a reassuring 0, until PostgreSQL has been read once.
+ */
+export interface SlotMetrics {
+  readonly lagBytes: Gauge<'slot'>;
+  readonly walStatus: Gauge<'slot' | 'status'>;
+  readonly safeWalSizeBytes: Gauge<'slot'>;
+  readonly lastPollTimestamp: Gauge<'slot'>;
+}
+
+/** Fed from the relay's events (relay-instrumentation.ts). */
+export interface RelayMetrics {
+  readonly registry: Registry;
+  readonly published: Counter<'topic'>;
+  readonly publishErrors: Counter<'reason'>;
+  readonly publishDuration: Histogram;
+  readonly endToEndLatency: Histogram;
+  readonly batchSize: Histogram;
+  readonly lastAckTimestamp: Gauge;
+  readonly deadLettered: Counter<'reason'>;
+  readonly slot: SlotMetrics;
+}
+
+/**
+ * A registry per relay (never prom-client's global one), so that several relays, or several
+ * tests, in one process each expose their own numbers. Labels are bounded: topic, error
+ * type, dead-letter reason, state, slot; never an aggregate or event id.
+ */
+export function createRelayMetrics(relay: RelayView): RelayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  registerRelayGauges(relay, registry);
+  return {
+    registry,
+    published: new Counter({
+      name: 'outbox_events_published_total',
+      help: 'Events acknowledged by Kafka (dead-lettered ones under the dead-letter topic)',
+      labelNames: ['topic'],
+      registers,
+    }),
+    publishErrors: new Counter({
+      name: 'outbox_publish_errors_total',
+      help: "Failed sendBatch attempts, by broker error type ('connection' when the broker was not reached)",
+      labelNames: ['reason'],
+      registers,
+    }),
+    publishDuration: new Histogram({
+      name: 'outbox_publish_duration_seconds',
+      help: 'One successful sendBatch round trip, from send to broker acknowledgement',
+      buckets: [...LATENCY_BUCKETS],
+      registers,
+    }),
+    endToEndLatency: new Histogram({
+      name: 'outbox_end_to_end_latency_seconds',
+      help: "From the commit of an event's transaction in PostgreSQL to Kafka's acknowledgement",
+      buckets: [...LATENCY_BUCKETS],
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'outbox_batch_size_events',
+      help: 'Events in one successful sendBatch',
+      buckets: [...BATCH_BUCKETS],
+      registers,
+    }),
+    lastAckTimestamp: new Gauge({
+      name: 'outbox_last_ack_timestamp_seconds',
+      help: 'Unix time of the last event acknowledged by Kafka',
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: 'outbox_dlq_total',
+      help: 'Poison events sent to the dead-letter topic, by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
+    slot: createSlotMetrics(registry),
+  };
+}
+
+/** Gauges read from the relay's getters when scraped, so they are never stale. */
+function registerRelayGauges(relay: RelayView, registry: Registry): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'outbox_inflight_events',
+    help: 'Events received from the WAL and not yet acknowledged by Kafka',
+    registers,
+    collect() {
+      this.set(relay.inflightEvents);
+    },
+  });
+  new Gauge({
+    name: 'outbox_inflight_bytes',
+    help: 'Bytes of records received from the WAL and not yet acknowledged by Kafka',
+    registers,
+    collect() {
+      this.set(relay.inflightBytes);
+    },
+  });
+  new Gauge({
+    name: 'outbox_confirmed_lsn',
+    help: 'Last LSN this process confirmed to PostgreSQL, as a byte position (exact below 2^53)',
+    registers,
+    collect() {
+      this.set(Number(relay.confirmed));
+    },
+  });
+  new Gauge({
+    name: 'outbox_relay_state',
+    help: 'The relay state: 1 for the current one, 0 for the others',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      for (const state of RELAY_STATES) this.set({ state }, state === relay.state ? 1 : 0);
+    },
+  });
+}
+
+function createSlotMetrics(registry: Registry): SlotMetrics {
+  const registers = [registry];
+  return {
+    lagBytes: new Gauge({
+      name: 'outbox_replication_lag_bytes',
+      help: "WAL bytes between the server's current position and the slot's confirmed_flush_lsn",
+      labelNames: ['slot'],
+      registers,
+    }),
+    walStatus: new Gauge({
+      name: 'outbox_slot_wal_status',
+      help: 'pg_replication_slots.wal_status: 1 for the current one (lost: the slot is unusable)',
+      labelNames: ['slot', 'status'],
+      registers,
+    }),
+    safeWalSizeBytes: new Gauge({
+      name: 'outbox_slot_safe_wal_size_bytes',
+      help: 'WAL bytes that may still be written before the slot risks invalidation (+Inf: max_slot_wal_keep_size = -1)',
+      labelNames: ['slot'],
+      registers,
+    }),
+    lastPollTimestamp: new Gauge({
+      name: 'outbox_slot_last_poll_timestamp_seconds',
+      help: 'Unix time the slot gauges were last read from PostgreSQL; an old value means they are stale',
+      labelNames: ['slot'],
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,41 @@
+import { KafkaSendError } from '../errors.js';
+import type { RelayMetrics } from './metrics.js';
+import { listen, type RelayView } from './relay-view.js';
+
+/**
+ * Feeds the metrics from the relay's typed events, so the pipeline knows nothing of
+ * Prometheus. Returns a function that detaches every listener.
+ */
+export function instrumentRelay(relay: RelayView, metrics: RelayMetrics): () => void {
+  const detach = [
+    listen(relay, 'event:acknowledged', (topic, commitTimeMs, ackTimeMs) => {
+      metrics.published.inc({ topic });
+      // Clocks of the database host and this one may differ slightly; a negative latency is
+      // skew, not a measurement, and would corrupt the histogram's sum.
+      metrics.endToEndLatency.observe(Math.max(0, ackTimeMs - commitTimeMs) / 1000);
+      metrics.lastAckTimestamp.set(ackTimeMs / 1000);
+    }),
+    listen(relay, 'batch:sent', (events, _bytes, seconds) => {
+      metrics.publishDuration.observe(seconds);
+      metrics.batchSize.observe(events);
+    }),
+    listen(relay, 'batch:failed', (error) => {
+      metrics.publishErrors.inc({ reason: publishErrorReason(error) });
+    }),
+    // A failure that no retry can fix ends the session without a 'batch:failed' event.
+    listen(relay, 'replication:error', (error) => {
+      if (error instanceof KafkaSendError) metrics.publishErrors.inc({ reason: publishErrorReason(error) });
+    }),
+    listen(relay, 'event:dead-lettered', (reason) => {
+      metrics.deadLettered.inc({ reason });
+    }),
+  ];
+  return () => {
+    for (const off of detach) off();
+  };
+}
+
+/** The broker's error type (a bounded set of names), or 'connection' when no broker answered. */
+export function publishErrorReason(error: KafkaSendError): string {
+  return error.brokerErrorType ?? 'connection';
+}
