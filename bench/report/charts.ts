@@ -1,0 +1,5 @@
+import type { BenchResults } from './results.js';
+
+export async function renderCharts(_results: BenchResults, _base: string): Promise<string[]> {
+  return [];
+}

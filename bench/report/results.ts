@@ -1,0 +1,46 @@
+import type { MachineFacts } from '../lib/machine.js';
+import type { Plan } from '../lib/plan.js';
+import type { Workload } from '../lib/workload.js';
+import type { DecodeCeiling, ProducerCeiling } from '../systems/ceilings.js';
+import type { LatencyResult } from '../systems/latency.js';
+import type { CatchUpResult } from '../systems/measure.js';
+import type { ProfileSummary } from '../systems/profile.js';
+
+export interface Failed {
+  readonly system?: string;
+  readonly error: string;
+}
+
+export function failed(value: unknown): value is Failed {
+  return typeof value === 'object' && value !== null && 'error' in value;
+}
+
+export interface CatchUpGroup {
+  readonly workload: Workload;
+  readonly headline: boolean;
+  writeSeconds?: number;
+  payloadBytes?: number;
+  decode?: DecodeCeiling | Failed;
+  producer?: ProducerCeiling | Failed | undefined;
+  readonly results: Array<CatchUpResult | Failed>;
+}
+
+export interface LatencyGroup {
+  readonly rate: number;
+  readonly results: Array<LatencyResult | Failed>;
+}
+
+export interface BenchResults {
+  readonly date: string;
+  readonly runId: string;
+  readonly mode: 'quick' | 'full';
+  readonly args: string[];
+  readonly machine: MachineFacts;
+  readonly plan: Plan;
+  readonly debezium: { available: boolean; reason: string | null; heap: string };
+  catchUp: CatchUpGroup[];
+  latency: LatencyGroup[];
+  profile?: ProfileSummary;
+  durationSeconds: number;
+  readonly notes: string[];
+}

@@ -1,0 +1,221 @@
+/**
+ * `npm run bench` (full) and `npm run bench -- --quick`: every system measured in this run,
+ * on this PostgreSQL and this Kafka, results as ratios. See bench/README.md.
+ *
+ * Options: --quick, --scale F (multiply catch-up sizes), --latency-seconds S,
+ * --only decode,producer,relay,polling,debezium,latency, --profile (CPU profile of a relay catch-up).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { type BenchContext, createContext } from './lib/context.js';
+import { machineFacts } from './lib/machine.js';
+import { type CatchUpSystem, FULL, type Plan, QUICK, scaled } from './lib/plan.js';
+import { dropScenario, preparePollingScenario, prepareWalScenario } from './lib/scenario.js';
+import { ROOT } from './lib/stack.js';
+import { renderCharts } from './report/charts.js';
+import { renderMarkdown } from './report/markdown.js';
+import type { BenchResults, CatchUpGroup, LatencyGroup } from './report/results.js';
+import {
+  type DecodeCeiling,
+  decodeCeiling,
+  type ProducerCeiling,
+  producerCeiling,
+} from './systems/ceilings.js';
+import { debeziumCatchUp, debeziumUnavailable } from './systems/debezium.js';
+import { pollingCatchUp, pollingLatency } from './systems/polling.js';
+import { profileRelay } from './systems/profile.js';
+import { relayCatchUp, relayLatency } from './systems/relay.js';
+
+interface Args {
+  quick: boolean;
+  scale: number | undefined;
+  latencySeconds: number | undefined;
+  only: Set<string> | undefined;
+  profile: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    quick: false,
+    scale: undefined,
+    latencySeconds: undefined,
+    only: undefined,
+    profile: false,
+  };
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index];
+    const next = () => argv[++index] ?? '';
+    if (arg === '--quick') args.quick = true;
+    else if (arg === '--scale') args.scale = Number(next());
+    else if (arg === '--latency-seconds') args.latencySeconds = Number(next());
+    else if (arg === '--only') args.only = new Set(next().split(','));
+    else if (arg === '--profile') args.profile = true;
+    else throw new Error(`unknown option ${arg}`);
+  }
+  return args;
+}
+
+async function attempt<T>(
+  ctx: BenchContext,
+  what: string,
+  work: () => Promise<T>,
+): Promise<T | { error: string }> {
+  ctx.log(`${what} ...`);
+  try {
+    const result = await work();
+    ctx.log(`${what}: ${JSON.stringify(result)}`);
+    return result;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.log(`${what} FAILED: ${message}`);
+    return { error: message.slice(0, 2000) };
+  }
+}
+
+async function catchUp(
+  ctx: BenchContext,
+  plan: Plan,
+  wanted: (system: CatchUpSystem) => boolean,
+): Promise<CatchUpGroup[]> {
+  const groups: CatchUpGroup[] = [];
+  const producerRuns = new Map<string, ProducerCeiling | { error: string }>();
+  const debeziumReason = debeziumUnavailable();
+  for (const step of plan.catchUp) {
+    const load = step.load;
+    const has = (system: CatchUpSystem) => step.systems.includes(system) && wanted(system);
+    const group: CatchUpGroup = { workload: load, headline: step.headline, results: [] };
+    groups.push(group);
+    if (has('decode') || has('relay') || has('debezium')) {
+      const useDebezium = has('debezium') && !debeziumReason;
+      ctx.log(`== ${load.name}: writing ${load.events} events`);
+      const scenario = await prepareWalScenario(ctx, load, { debezium: useDebezium });
+      group.writeSeconds = scenario.writeSeconds;
+      group.payloadBytes = scenario.payloadBytes;
+      try {
+        if (has('decode')) {
+          group.decode = (await attempt(ctx, `pg_recvlogical ${load.name}`, () =>
+            decodeCeiling(ctx, scenario),
+          )) as DecodeCeiling | { error: string };
+        }
+        if (has('relay'))
+          group.results.push(
+            await attempt(ctx, `outbox-relay ${load.name}`, () => relayCatchUp(ctx, scenario)),
+          );
+        if (has('debezium')) {
+          group.results.push(
+            useDebezium
+              ? await attempt(ctx, `Debezium ${load.name}`, () => debeziumCatchUp(ctx, scenario))
+              : { system: 'Debezium Server', error: `not run: ${debeziumReason}` },
+          );
+        }
+      } finally {
+        await dropScenario(ctx, scenario);
+      }
+    }
+    if (has('producer')) {
+      const key = `${load.events}x${load.payloadBytes}`;
+      if (!producerRuns.has(key)) {
+        producerRuns.set(
+          key,
+          await attempt(ctx, `ProducerPerformance ${key}`, () =>
+            producerCeiling(ctx, load.events, load.payloadBytes),
+          ),
+        );
+      }
+      group.producer = producerRuns.get(key);
+    }
+    if (has('polling')) {
+      ctx.log(`== ${load.name}: writing ${load.events} events to the polling table`);
+      const scenario = await preparePollingScenario(ctx, load, 'poll');
+      try {
+        group.results.push(
+          await attempt(ctx, `polling 1000 ms ${load.name}`, () => pollingCatchUp(ctx, scenario, 1000)),
+        );
+      } finally {
+        await dropScenario(ctx, scenario);
+      }
+    }
+  }
+  return groups;
+}
+
+async function latency(
+  ctx: BenchContext,
+  plan: Plan,
+  wanted: (system: string) => boolean,
+): Promise<LatencyGroup[]> {
+  const groups: LatencyGroup[] = [];
+  const { rates, seconds, warmupMs, txSize, payloadBytes, aggregates, pollingIntervalsMs } = plan.latency;
+  for (const rate of rates) {
+    const load = { name: `r${rate}`, rate, seconds, txSize, payloadBytes, aggregates };
+    const group: LatencyGroup = { rate, results: [] };
+    groups.push(group);
+    if (wanted('relay')) {
+      group.results.push(
+        await attempt(ctx, `outbox-relay latency at ${rate}/s`, () => relayLatency(ctx, load, warmupMs)),
+      );
+    }
+    if (wanted('polling')) {
+      for (const interval of pollingIntervalsMs) {
+        group.results.push(
+          await attempt(ctx, `polling ${interval} ms latency at ${rate}/s`, () =>
+            pollingLatency(ctx, load, interval, warmupMs),
+          ),
+        );
+      }
+    }
+  }
+  return groups;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const ctx = createContext();
+  let plan = args.quick ? QUICK : FULL;
+  if (args.scale !== undefined || args.latencySeconds !== undefined) {
+    plan = scaled(plan, args.scale ?? 1, args.latencySeconds);
+  }
+  const wanted = (system: string) => !args.only || args.only.has(system);
+  const started = new Date();
+  ctx.log(`run ${ctx.runId}, ${plan.mode} plan, scratch in ${ctx.runDir}`);
+  const machine = await machineFacts(ctx);
+  const results: BenchResults = {
+    date: started.toISOString(),
+    runId: ctx.runId,
+    mode: plan.mode,
+    args: process.argv.slice(2),
+    machine,
+    plan,
+    debezium: {
+      available: debeziumUnavailable() === undefined,
+      reason: debeziumUnavailable() ?? null,
+      heap: '-Xmx512m',
+    },
+    catchUp: [],
+    latency: [],
+    durationSeconds: 0,
+    notes: ctx.notes,
+  };
+  if (args.profile) {
+    results.profile = await profileRelay(ctx, plan);
+  } else {
+    results.catchUp = await catchUp(ctx, plan, wanted);
+    if (wanted('latency')) results.latency = await latency(ctx, plan, wanted);
+  }
+  results.durationSeconds = Math.round((Date.now() - started.getTime()) / 1000);
+  const dir = `${ROOT}bench/results`;
+  mkdirSync(dir, { recursive: true });
+  const stamp = started.toISOString().slice(0, 16).replace(':', '');
+  const base = `${dir}/${stamp}${plan.mode === 'quick' ? '-quick' : ''}${args.profile ? '-profile' : ''}`;
+  writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  const charts = await renderCharts(results, base);
+  writeFileSync(`${base}.md`, renderMarkdown(results, charts));
+  ctx.log(
+    `done in ${results.durationSeconds} s: ${base}.{json,md}${charts.length ? `, ${charts.join(', ')}` : ''}`,
+  );
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
