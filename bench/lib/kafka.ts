@@ -128,6 +128,7 @@ export async function verifyTopic(
       );
       consumer
         .run({
+          autoCommit: false,
           eachBatch: async ({ batch }) => {
             for (const message of batch.messages) {
               records++;
@@ -196,7 +197,7 @@ export class LatencyConsumer {
   async start(): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: `latency-${this.topic}-${Date.now()}`,
-      maxWaitTimeInMs: 50,
+      maxWaitTimeInMs: 20,
       minBytes: 1,
     });
     this.consumer = consumer;
@@ -208,6 +209,7 @@ export class LatencyConsumer {
     });
     consumer.on(consumer.events.GROUP_JOIN, () => joined());
     await consumer.run({
+      autoCommit: false,
       eachBatch: async ({ batch }) => {
         const now = Date.now();
         for (const message of batch.messages) {

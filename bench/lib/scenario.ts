@@ -12,11 +12,16 @@ import { ROOT } from './stack.js';
 import { fill, payloadTotalBytes, type Workload } from './workload.js';
 
 /** Names shared by every system reading one scenario's WAL. */
-export const RELAY_SLOT = 'relay';
 export const RELAY_PUBLICATION = 'relay_pub';
-export const DECODE_SLOT = 'recvlogical';
-export const DEBEZIUM_SLOT = 'debezium';
 export const DEBEZIUM_PUBLICATION = 'debezium_pub';
+
+/**
+ * Slot names are cluster-wide (publications are per database): each reader's slot is named
+ * after the scenario's database, so a slot left by an interrupted run never collides.
+ */
+export function slotName(url: string, reader: 'relay' | 'recvlogical' | 'debezium'): string {
+  return `${new URL(url).pathname.slice(1)}_${reader}`;
+}
 export const POLLING_TABLE = 'outbox_polling';
 
 /** A database whose outbox already holds a workload, with a slot per reader created before it was written. */
@@ -38,7 +43,7 @@ export function relayEnv(ctx: BenchContext, url: string): Record<string, string>
   return {
     DATABASE_URL: url,
     KAFKA_BROKERS: ctx.stack.kafkaBrokers,
-    OUTBOX_SLOT: RELAY_SLOT,
+    OUTBOX_SLOT: slotName(url, 'relay'),
     OUTBOX_PUBLICATION: RELAY_PUBLICATION,
   };
 }
@@ -113,10 +118,10 @@ export async function prepareWalScenario(
   if (options.debezium) topics.push(`debezium.outbox.event.${aggregateType}`);
   await createTopics(ctx.kafka, topics);
   return withClient(url, async (client) => {
-    await createSlot(client, DECODE_SLOT);
+    await createSlot(client, slotName(url, 'recvlogical'));
     if (options.debezium) {
       await client.query(`CREATE PUBLICATION ${DEBEZIUM_PUBLICATION} FOR TABLE public.outbox`);
-      await createSlot(client, DEBEZIUM_SLOT);
+      await createSlot(client, slotName(url, 'debezium'));
     }
     const started = performance.now();
     await fill(client, 'public.outbox', aggregateType, load);

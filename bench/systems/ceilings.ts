@@ -2,7 +2,7 @@ import type { BenchContext } from '../lib/context.js';
 import { safeName } from '../lib/context.js';
 import { createTopics, deleteTopics } from '../lib/kafka.js';
 import { run, spawnTracked } from '../lib/proc.js';
-import { DECODE_SLOT, RELAY_PUBLICATION, type WalScenario } from '../lib/scenario.js';
+import { RELAY_PUBLICATION, slotName, type WalScenario } from '../lib/scenario.js';
 import { round } from '../lib/stats.js';
 
 export interface DecodeCeiling {
@@ -27,7 +27,7 @@ export async function decodeCeiling(ctx: BenchContext, scenario: WalScenario): P
       '-d',
       scenario.url,
       '--slot',
-      DECODE_SLOT,
+      slotName(scenario.url, 'recvlogical'),
       '--start',
       '--endpos',
       scenario.endLsn,

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import type { BenchContext } from '../lib/context.js';
 import { safeName } from '../lib/context.js';
 import { spawnTracked } from '../lib/proc.js';
-import { DEBEZIUM_PUBLICATION, DEBEZIUM_SLOT, type WalScenario } from '../lib/scenario.js';
+import { DEBEZIUM_PUBLICATION, slotName, type WalScenario } from '../lib/scenario.js';
 import { WORK } from '../lib/stack.js';
 import { type CatchUpResult, measureCatchUp } from './measure.js';
 
@@ -47,7 +47,7 @@ export function debeziumProperties(ctx: BenchContext, scenario: WalScenario, off
     'debezium.source.database.dbname': db.pathname.slice(1),
     'debezium.source.topic.prefix': 'debezium',
     'debezium.source.plugin.name': 'pgoutput',
-    'debezium.source.slot.name': DEBEZIUM_SLOT,
+    'debezium.source.slot.name': slotName(scenario.url, 'debezium'),
     'debezium.source.publication.name': DEBEZIUM_PUBLICATION,
     'debezium.source.publication.autocreate.mode': 'disabled',
     'debezium.source.snapshot.mode': 'never',
@@ -58,10 +58,12 @@ export function debeziumProperties(ctx: BenchContext, scenario: WalScenario, off
     'debezium.transforms.outbox.table.field.event.id': 'id',
     'debezium.transforms.outbox.table.field.event.key': 'aggregate_id',
     'debezium.transforms.outbox.table.field.event.payload': 'payload',
-    'debezium.transforms.outbox.table.field.event.timestamp': 'created_at',
+    // No table.field.event.timestamp: the router wants an INT64 column and created_at is a
+    // timestamptz (Debezium's ZonedTimestamp string), so records carry Debezium's processing time.
     'debezium.transforms.outbox.route.by.field': 'aggregate_type',
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Debezium's own placeholder, not ours
-    'debezium.transforms.outbox.route.topic.replacement': 'debezium.outbox.event.${routedByValue}',
+    // Debezium's placeholder, escaped ($$) from Quarkus's own ${...} expansion of the file.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Debezium's placeholder, not a template
+    'debezium.transforms.outbox.route.topic.replacement': 'debezium.outbox.event.$${routedByValue}',
     'debezium.transforms.outbox.table.fields.additional.placement': 'event_type:header',
     'debezium.transforms.outbox.table.expand.json.payload': 'true',
     'debezium.format.key': 'json',

@@ -1,4 +1,5 @@
 import type { LatencyConsumer } from '../lib/kafka.js';
+import type { HistogramSummary } from '../lib/prometheus.js';
 import { type Percentiles, percentiles, round } from '../lib/stats.js';
 import type { PacedLoad, PacedResult } from '../lib/writer.js';
 
@@ -13,8 +14,10 @@ export interface LatencyResult {
   readonly lateTransactions: number;
   /** Share of the written events the consumer received before the deadline. */
   readonly delivered: number;
-  /** Commit (or created_at) to broker ack, ms, after the warm-up. */
+  /** Commit (or created_at) to broker ack, ms, after the warm-up, per event (polling worker's own clock). */
   readonly ack: Percentiles | null;
+  /** Commit to broker ack from the relay's outbox_end_to_end_latency_seconds histogram (/metrics). */
+  readonly ackHistogram?: HistogramSummary | null;
   /** Commit (record timestamp) to consumer receive, ms, after the warm-up. */
   readonly endToEnd: Percentiles | null;
   readonly cpuSecondsPerMillion: number;
@@ -59,7 +62,7 @@ export function latencyResult(input: {
     achievedRate: round(input.written.achievedRate, 0),
     lateTransactions: input.written.lateTransactions,
     delivered: round(input.consumer.count / input.written.events, 4),
-    ack: percentiles(afterWarmup(input.acks, from)),
+    ack: input.acks.length > 0 ? percentiles(afterWarmup(input.acks, from)) : null,
     endToEnd: percentiles(afterWarmup(input.consumer.samples.values(), from)),
     cpuSecondsPerMillion: round((input.cpuSeconds / input.written.events) * 1e6, 1),
     peakRssMb: round(input.peakRssBytes / 2 ** 20, 1),

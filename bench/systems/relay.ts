@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
 import type { BenchContext } from '../lib/context.js';
 import { safeName } from '../lib/context.js';
 import { createTopics, LatencyConsumer } from '../lib/kafka.js';
 import { spawnTracked } from '../lib/proc.js';
+import { freePort, type Histogram, scrape, summarizeDelta } from '../lib/prometheus.js';
 import { createOutboxDatabase, dropScenario, relayEnv, type WalScenario } from '../lib/scenario.js';
 import { ROOT } from '../lib/stack.js';
 import { type PacedLoad, pacedWrite } from '../lib/writer.js';
-import { type LatencyResult, latencyResult, readPairs } from './latency.js';
+import { type LatencyResult, latencyResult } from './latency.js';
 import { type CatchUpResult, measureCatchUp } from './measure.js';
 
 const CLI = `${ROOT}dist/cli/main.js`;
@@ -45,10 +45,11 @@ export function relayCatchUp(
 }
 
 /**
- * outbox-relay under a paced writer: per event, commit -> broker ack (from the relay's
- * `event:acknowledged` events, through bench/relay-probe.ts) and commit -> consumer receive
- * (an independent kafkajs consumer; OUTBOX_COLUMN_TIMESTAMP='' makes the record timestamp
- * the commit time).
+ * outbox-relay under a paced writer, run as `node dist/cli/main.js run` with its metrics
+ * server on: per event, commit -> broker ack from the relay's own histogram
+ * outbox_end_to_end_latency_seconds (scraped from /metrics when the warm-up ends and at the
+ * end), and commit -> consumer receive from an independent kafkajs consumer
+ * (OUTBOX_COLUMN_TIMESTAMP='' makes the record timestamp the commit time).
  */
 export async function relayLatency(
   ctx: BenchContext,
@@ -60,10 +61,16 @@ export async function relayLatency(
   const topic = `outbox.event.${aggregateType}`;
   const url = await createOutboxDatabase(ctx, database);
   await createTopics(ctx.kafka, [topic]);
-  const ackFile = `${ctx.runDir}/${database}.acks`;
-  const proc = spawnTracked(process.execPath, ['--import', 'tsx', `${ROOT}bench/relay-probe.ts`], {
+  const port = await freePort();
+  const metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  const proc = spawnTracked(process.execPath, [CLI, 'run'], {
     cwd: ROOT,
-    env: childEnv({ ...relayEnv(ctx, url), OUTBOX_COLUMN_TIMESTAMP: '', BENCH_ACK_FILE: ackFile }),
+    env: childEnv({
+      ...relayEnv(ctx, url),
+      OUTBOX_COLUMN_TIMESTAMP: '',
+      OUTBOX_METRICS_PORT: String(port),
+      OUTBOX_METRICS_HOST: '127.0.0.1',
+    }),
     logFile: `${ctx.runDir}/${database}.log`,
   });
   const consumer = new LatencyConsumer(ctx.kafka, topic);
@@ -71,24 +78,36 @@ export async function relayLatency(
     await proc.waitForOutput(/"msg":"streaming"/, 60_000);
     await consumer.start();
     const cpuBefore = proc.cpuSeconds();
+    let afterWarmup: Promise<Histogram> | undefined;
+    const warmupTimer = setTimeout(() => {
+      afterWarmup = scrape(metricsUrl, E2E_HISTOGRAM);
+    }, warmupMs);
     const written = await pacedWrite(url, 'public.outbox', aggregateType, load);
+    clearTimeout(warmupTimer);
     const complete = await consumer.waitFor(written.events, 120_000);
     const cpuAfter = proc.cpuSeconds();
+    const final = await scrape(metricsUrl, E2E_HISTOGRAM);
+    const histogram = summarizeDelta((await afterWarmup) ?? new Map(), final);
     await proc.stop(30_000);
-    return latencyResult({
-      system: 'outbox-relay',
-      load,
-      written,
-      warmupMs,
-      consumer,
-      complete,
-      acks: readPairs(readFileSync(ackFile)),
-      cpuSeconds: cpuAfter - cpuBefore,
-      peakRssBytes: proc.peakRssBytes(),
-    });
+    return {
+      ...latencyResult({
+        system: 'outbox-relay',
+        load,
+        written,
+        warmupMs,
+        consumer,
+        complete,
+        acks: new Float64Array(),
+        cpuSeconds: cpuAfter - cpuBefore,
+        peakRssBytes: proc.peakRssBytes(),
+      }),
+      ackHistogram: histogram,
+    };
   } finally {
     await consumer.stop().catch(() => undefined);
     await proc.stop(5_000);
     await dropScenario(ctx, { database, topics: [topic] });
   }
 }
+
+const E2E_HISTOGRAM = 'outbox_end_to_end_latency_seconds';
