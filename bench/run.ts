@@ -20,7 +20,7 @@ import {
   type ProducerCeiling,
   producerCeiling,
 } from './systems/ceilings.js';
-import { debeziumCatchUp, debeziumUnavailable } from './systems/debezium.js';
+import { DEBEZIUM_HEAP, debeziumCatchUp, debeziumUnavailable, debeziumVersion } from './systems/debezium.js';
 import { pollingCatchUp, pollingLatency } from './systems/polling.js';
 import { profileRelay } from './systems/profile.js';
 import { relayCatchUp, relayLatency } from './systems/relay.js';
@@ -188,7 +188,8 @@ async function main(): Promise<void> {
     debezium: {
       available: debeziumUnavailable() === undefined,
       reason: debeziumUnavailable() ?? null,
-      heap: '-Xmx512m',
+      heap: DEBEZIUM_HEAP,
+      version: debeziumUnavailable() === undefined ? debeziumVersion() : null,
     },
     catchUp: [],
     latency: [],

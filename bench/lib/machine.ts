@@ -48,7 +48,7 @@ export async function machineFacts(ctx: BenchContext): Promise<MachineFacts> {
     node: process.version,
     postgres,
     kafka: kafkaJar.replace(/^kafka-clients-/, '').replace(/\.jar$/, ''),
-    java: command('java', ['-version']).split('\n')[0] ?? 'unknown',
+    java: command('bash', ['-c', 'java -version 2>&1 | head -1']),
     gitCommit: command('git', ['rev-parse', 'HEAD']),
     gitDirty: command('git', ['status', '--porcelain']).length > 0,
     loadAverageAtStart: loadavg,

@@ -1,5 +1,292 @@
-import type { BenchResults } from './results.js';
+import type { LatencyResult } from '../systems/latency.js';
+import type { CatchUpResult } from '../systems/measure.js';
+import { type BenchResults, type CatchUpGroup, failed, type LatencyGroup } from './results.js';
+import {
+  catchUpOf,
+  ceiling,
+  consumerP99,
+  DEBEZIUM,
+  latencyOf,
+  POLLING_CATCH_UP,
+  POLLING_LATENCY,
+  RELAY,
+  ratio,
+  targets,
+} from './summary.js';
+
+const n = (value: number | null | undefined, digits = 0): string =>
+  value === null || value === undefined || Number.isNaN(value)
+    ? 'n/a'
+    : value.toLocaleString('en-US', { maximumFractionDigits: digits });
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  return [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
+}
+
+function catchUpSection(group: CatchUpGroup): string {
+  const load = group.workload;
+  const ours = catchUpOf(group, RELAY);
+  const rows: string[][] = [];
+  if (group.decode) {
+    rows.push(
+      failed(group.decode)
+        ? [
+            'pg_recvlogical (decode ceiling)',
+            `failed: ${group.decode.error.split('\n')[0]}`,
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+          ]
+        : [
+            'pg_recvlogical (decode ceiling)',
+            n(group.decode.eventsPerSecond),
+            n(group.decode.mbPerSecond, 1),
+            '',
+            '',
+            '',
+            '',
+            n(ratio(ours?.eventsPerSecond, group.decode.eventsPerSecond), 2),
+          ],
+    );
+  }
+  if (group.producer) {
+    rows.push(
+      failed(group.producer)
+        ? [
+            'ProducerPerformance (producer ceiling)',
+            `failed: ${group.producer.error.split('\n')[0]}`,
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+          ]
+        : [
+            `ProducerPerformance (producer ceiling, ${group.producer.recordSize} B records)`,
+            n(group.producer.eventsPerSecond),
+            n(group.producer.mbPerSecond, 1),
+            '',
+            '',
+            '',
+            '',
+            n(ratio(ours?.eventsPerSecond, group.producer.eventsPerSecond), 2),
+          ],
+    );
+  }
+  for (const result of group.results) {
+    if (failed(result)) {
+      rows.push([
+        result.system ?? '?',
+        `not measured: ${result.error.split('\n')[0]?.slice(0, 200)}`,
+        '',
+        '',
+        '',
+        '',
+        '',
+        '',
+      ]);
+      continue;
+    }
+    const verification = result.verification
+      ? `${n(result.verification.distinctEvents)}/${n(result.events)}, ${result.verification.duplicates} dup, ${result.verification.orderViolations} out of order`
+      : 'not checked';
+    rows.push([
+      result.system === RELAY ? `**${RELAY}**` : result.system,
+      n(result.eventsPerSecond),
+      n(result.mbPerSecond, 1),
+      `${n(result.eventsPerSecondWithStartup)} (${n(result.secondsWithStartup, 1)} s)`,
+      n(result.cpuSecondsPerMillion, 0),
+      n(result.peakRssMb, 0),
+      verification,
+      result.system === RELAY ? '1' : n(ratio(ours?.eventsPerSecond, result.eventsPerSecond), 2),
+    ]);
+  }
+  const min = ceiling(group);
+  return [
+    `### ${load.name}: ${n(load.events)} events, ${load.txSize}-event transactions, ~${load.payloadBytes} B payloads, ${n(load.aggregates)} aggregates${group.headline ? ' (headline)' : ''}`,
+    '',
+    `Written in ${n(group.writeSeconds, 1)} s; ${n((group.payloadBytes ?? 0) / 1e6, 1)} MB of payload.`,
+    '',
+    table(
+      [
+        'system',
+        'events/s',
+        'MB/s',
+        'events/s incl. start-up',
+        'CPU s / M events',
+        'peak RSS MB',
+        'read back (distinct, dup, order)',
+        'outbox-relay / this',
+      ],
+      rows,
+    ),
+    '',
+    `outbox-relay / min(ceilings) = **${n(ratio(ours?.eventsPerSecond, min), 2)}**` +
+      (catchUpOf(group, POLLING_CATCH_UP)
+        ? `; / polling 1 s = **${n(ratio(ours?.eventsPerSecond, catchUpOf(group, POLLING_CATCH_UP)?.eventsPerSecond), 2)}**`
+        : '') +
+      (catchUpOf(group, DEBEZIUM)
+        ? `; / Debezium = **${n(ratio(ours?.eventsPerSecond, catchUpOf(group, DEBEZIUM)?.eventsPerSecond), 2)}**, RSS / Debezium's = **${n(ratio(ours?.peakRssMb, catchUpOf(group, DEBEZIUM)?.peakRssMb), 2)}**`
+        : ''),
+    '',
+  ].join('\n');
+}
+
+function latencyRow(result: LatencyResult | { system?: string; error: string }): string[] {
+  if (failed(result))
+    return [
+      result.system ?? '?',
+      `failed: ${result.error.split('\n')[0]?.slice(0, 200)}`,
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+    ];
+  const ack = result.ackHistogram
+    ? `${n(result.ackHistogram.p50, 1)} / ${n(result.ackHistogram.p95, 1)} / ${n(result.ackHistogram.p99, 1)} / - (/metrics, interpolated; ${n(result.ackHistogram.shareUnder50ms * 100, 2)} % <= 50 ms)`
+    : result.ack
+      ? `${n(result.ack.p50, 1)} / ${n(result.ack.p95, 1)} / ${n(result.ack.p99, 1)} / ${n(result.ack.max, 1)}`
+      : 'n/a';
+  const e2e = result.endToEnd
+    ? `${n(result.endToEnd.p50)} / ${n(result.endToEnd.p95)} / ${n(result.endToEnd.p99)} / ${n(result.endToEnd.max)}`
+    : 'n/a';
+  return [
+    result.system === RELAY ? `**${RELAY}**` : result.system,
+    `${n(result.achievedRate)}${result.lateTransactions > 0 ? ` (${result.lateTransactions} tx late)` : ''}`,
+    ack,
+    e2e,
+    `${n(result.delivered * 100, 1)} %`,
+    n(result.cpuSecondsPerMillion),
+    n(result.peakRssMb),
+  ];
+}
+
+function latencySection(group: LatencyGroup): string {
+  const relay = latencyOf(group, RELAY);
+  const polling = latencyOf(group, POLLING_LATENCY);
+  return [
+    `### ${n(group.rate)} events/s`,
+    '',
+    table(
+      [
+        'system',
+        'achieved events/s',
+        'commit -> ack ms p50 / p95 / p99 / max',
+        'commit -> consumer ms p50 / p95 / p99 / max',
+        'delivered',
+        'CPU s / M events',
+        'peak RSS MB',
+      ],
+      group.results.map(latencyRow),
+    ),
+    '',
+    `outbox-relay p99 / polling 100 ms p99 (commit -> consumer) = **${n(ratio(consumerP99(relay), consumerP99(polling)), 3)}**`,
+    '',
+  ].join('\n');
+}
 
 export function renderMarkdown(results: BenchResults, charts: string[]): string {
-  return `# ${results.date}\n\n${JSON.stringify(results.catchUp.length)} ${charts.join(',')}\n`;
+  const m = results.machine;
+  const lines = [
+    `# outbox-relay benchmark, ${results.date} (${results.mode})`,
+    '',
+    `Run \`${results.runId}\` (\`npm run bench${results.args.length ? ` -- ${results.args.join(' ')}` : ''}\`), ${results.durationSeconds} s. Every number below was measured in this run, on this machine's PostgreSQL and Kafka. How to read them: [bench/README.md](../README.md).`,
+    '',
+    table(
+      ['machine', ''],
+      [
+        ['CPU', `${m.nproc} x ${m.cpuModel}`],
+        ['memory', `${m.memoryGiB} GiB`],
+        ['load average at start', m.loadAverageAtStart.join(' ')],
+        ['PostgreSQL', m.postgres.split(' on ')[0] ?? m.postgres],
+        ['Kafka', m.kafka],
+        ['Node.js', m.node],
+        ['Java (ProducerPerformance)', m.java],
+        [
+          'Debezium Server',
+          results.debezium.available
+            ? `${results.debezium.version ?? '?'} (${results.debezium.heap})`
+            : `not run: ${results.debezium.reason}`,
+        ],
+        ['git commit', `${m.gitCommit}${m.gitDirty ? ' (tree had uncommitted changes)' : ''}`],
+      ],
+    ),
+    '',
+  ];
+  if (results.notes.length > 0) {
+    lines.push('## Notes', '', ...results.notes.map((note) => `- ${note}`), '');
+  }
+  const goals = targets(results);
+  if (goals.length > 0) {
+    lines.push(
+      '## Targets',
+      '',
+      table(
+        ['target', 'measured', ''],
+        goals.map((goal) => [
+          goal.target,
+          goal.measured,
+          goal.met === null ? 'n/a' : goal.met ? 'met' : '**not met**',
+        ]),
+      ),
+      '',
+    );
+  }
+  if (results.catchUp.length > 0) {
+    lines.push(
+      '## Catch-up throughput',
+      '',
+      'Events committed before the reader starts; the rate is from the first to the last broker-acknowledged record (topic end offsets polled every 50 ms); "incl. start-up" counts from process start. CPU is user + system time of the process between those two moments.',
+      '',
+      ...results.catchUp.map(catchUpSection),
+    );
+  }
+  if (results.latency.length > 0) {
+    const plan = results.plan.latency;
+    lines.push(
+      '## Steady-state latency',
+      '',
+      `A writer commits ${plan.txSize}-event transactions (~${plan.payloadBytes} B payloads, ${n(plan.aggregates)} aggregates) at a fixed rate for ${plan.seconds} s; the first ${plan.warmupMs / 1000} s are warm-up and not counted. ` +
+        "commit -> ack: for outbox-relay from its own `outbox_end_to_end_latency_seconds` histogram on /metrics (quantiles interpolated inside the buckets 10, 25, 50, 100 ms ...); for the polling worker from its own per-event clock (ack time - created_at). commit -> consumer: an independent kafkajs consumer's receive time minus the record timestamp (the commit time for outbox-relay with OUTBOX_COLUMN_TIMESTAMP='', created_at for the polling worker).",
+      '',
+      ...results.latency.map(latencySection),
+    );
+  }
+  if (charts.length > 0) {
+    lines.push('## Charts', '', ...charts.map((chart) => `![${chart}](${chart})`), '');
+  }
+  if (results.profile) {
+    lines.push(
+      '## CPU profile of a catch-up',
+      '',
+      table(
+        ['self %', 'self ms', 'function', 'where'],
+        results.profile.top.map((entry) => [
+          n(entry.selfPercent, 1),
+          n(entry.selfMs),
+          `\`${entry.functionName}\``,
+          entry.location,
+        ]),
+      ),
+      '',
+      table(
+        ['area', 'self %'],
+        results.profile.byArea.slice(0, 15).map((entry) => [entry.area, n(entry.selfPercent, 1)]),
+      ),
+      '',
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
+
+export type { CatchUpResult };

@@ -37,7 +37,7 @@ export interface BenchResults {
   readonly args: string[];
   readonly machine: MachineFacts;
   readonly plan: Plan;
-  readonly debezium: { available: boolean; reason: string | null; heap: string };
+  readonly debezium: { available: boolean; reason: string | null; heap: string; version: string | null };
   catchUp: CatchUpGroup[];
   latency: LatencyGroup[];
   profile?: ProfileSummary;

@@ -62,7 +62,6 @@ export function debeziumProperties(ctx: BenchContext, scenario: WalScenario, off
     // timestamptz (Debezium's ZonedTimestamp string), so records carry Debezium's processing time.
     'debezium.transforms.outbox.route.by.field': 'aggregate_type',
     // Debezium's placeholder, escaped ($$) from Quarkus's own ${...} expansion of the file.
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: Debezium's placeholder, not a template
     'debezium.transforms.outbox.route.topic.replacement': 'debezium.outbox.event.$${routedByValue}',
     'debezium.transforms.outbox.table.fields.additional.placement': 'event_type:header',
     'debezium.transforms.outbox.table.expand.json.payload': 'true',
