@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+
+/** A record as read back from Kafka, with the key and headers decoded as UTF-8. */
+export interface ConsumedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly headers: Record<string, string>;
+  /** Milliseconds since 1970, as kafkajs gives it. */
+  readonly timestamp: string;
+}
+
+export interface ConsumeOptions {
+  /** Stop as soon as this returns true for the records read so far (called after each record). */
+  readonly until: (records: readonly ConsumedRecord[]) => boolean;
+  /** Stop after this many ms in any case, returning what was read. */
+  readonly timeoutMs: number;
+}
+
+/** A kafkajs client for tests; `brokers` is a comma-separated host:port list or an array. */
+export function kafkaClient(brokers: string | readonly string[]): Kafka {
+  const list = typeof brokers === 'string' ? brokers.split(',') : [...brokers];
+  return new Kafka({ clientId: 'outbox-relay-tests', brokers: list, logLevel: logLevel.ERROR });
+}
+
+/** A topic name prefix no other test (or earlier run) uses. */
+export function uniqueTopicPrefix(): string {
+  return `test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function createTopics(
+  brokers: string | readonly string[],
+  names: readonly string[],
+  partitions = 3,
+): Promise<void> {
+  await withAdmin(brokers, async (admin) => {
+    await admin.createTopics({
+      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      waitForLeaders: true,
+    });
+  });
+}
+
+export async function deleteTopics(
+  brokers: string | readonly string[],
+  names: readonly string[],
+): Promise<void> {
+  await withAdmin(brokers, (admin) => admin.deleteTopics({ topics: [...names] }));
+}
+
+/**
+ * Reads `topics` from the beginning in a new consumer group until `until` holds or `timeoutMs` passes,
+ * and returns every record read (in the order read; per partition in offset order).
+ */
+export async function consumeAll(
+  brokers: string | readonly string[],
+  topics: readonly string[],
+  { until, timeoutMs }: ConsumeOptions,
+): Promise<ConsumedRecord[]> {
+  // A topic the relay has not created yet would fail the subscription: create it (a no-op when it exists).
+  await createTopics(brokers, topics);
+  const consumer = kafkaClient(brokers).consumer({ groupId: `test-${randomBytes(6).toString('hex')}` });
+  const records: ConsumedRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      const finish = (error?: unknown) => {
+        clearTimeout(timer);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const check = () => {
+        try {
+          if (until(records)) finish();
+        } catch (error) {
+          finish(error);
+        }
+      };
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) finish(payload.error);
+      });
+      consumer
+        .run({
+          eachMessage: async ({ topic, partition, message }) => {
+            records.push(toRecord(topic, partition, message));
+            check();
+          },
+        })
+        .catch(finish);
+      check();
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
+
+function toRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key ? message.key.toString('utf8') : null,
+    value: message.value ?? null,
+    headers: decodeHeaders(message.headers ?? {}),
+    timestamp: message.timestamp,
+  };
+}
+
+/** Header values as UTF-8 strings; of a repeated header, the last value (as Kafka's lastHeader). */
+function decodeHeaders(headers: IHeaders): Record<string, string> {
+  const decoded: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(headers)) {
+    const value = Array.isArray(raw) ? raw.at(-1) : raw;
+    if (value !== undefined) decoded[name] = value.toString();
+  }
+  return decoded;
+}
+
+async function withAdmin<T>(
+  brokers: string | readonly string[],
+  use: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const admin = kafkaClient(brokers).admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
