@@ -8,13 +8,15 @@
 #   npm run stack -- scratch-start PORT WAL_LEVEL | scratch-stop PORT   (throwaway clusters for tests)
 #
 # `up` is idempotent: it reuses what runs, waits until both services answer, then writes .stack/env.
+# Ports: 54329 (PostgreSQL), 19092 (Kafka), 19093 (KRaft controller); STACK_PG_PORT, STACK_KAFKA_PORT and
+# STACK_KAFKA_CONTROLLER_PORT override them, e.g. for a second checkout on the same machine.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK="$ROOT/.stack"
 READY_TIMEOUT_S=90
 
-PG_PORT=54329
+PG_PORT=${STACK_PG_PORT:-54329}
 PG_HOME="$STACK/pg" # data/, sock/ (unix socket), postgres.log
 PG_ROLE=outbox
 PG_PASSWORD=outbox-secret
@@ -27,8 +29,8 @@ KAFKA_LIB="$KAFKA_HOME/lib"
 KAFKA_PID_FILE="$KAFKA_HOME/kafka.pid"
 KAFKA_LOG="$KAFKA_HOME/kafka.log" # the JVM's stdout and stderr, WARN and above
 KAFKA_SERVER_LOG="$KAFKA_HOME/server.log" # the broker's log at INFO
-KAFKA_BROKERS=127.0.0.1:19092
-KAFKA_CONTROLLER=127.0.0.1:19093
+KAFKA_BROKERS=127.0.0.1:${STACK_KAFKA_PORT:-19092}
+KAFKA_CONTROLLER=127.0.0.1:${STACK_KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_POM="$ROOT/scripts/kafka/pom.xml"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
@@ -146,7 +148,7 @@ EOF
   chown "$STACK_OS_USER:" "$home/data/stack.conf" "$home/data/pg_hba.conf"
 }
 
-pg_running() { [[ -f $1/data/postmaster.pid ]] && as_os_user "$PG_BIN/pg_ctl" status -D "$1/data" >/dev/null 2>&1; }
+pg_running() { [[ -n $PG_BIN && -f $1/data/postmaster.pid ]] && as_os_user "$PG_BIN/pg_ctl" status -D "$1/data" >/dev/null 2>&1; }
 
 pg_answers() {
   PGPASSWORD=$PG_PASSWORD PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -X -q -A -t -h 127.0.0.1 -p "$1" \
@@ -475,7 +477,7 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -496,10 +498,12 @@ main() {
   exec 9>"$STACK/.lock"
   flock 9
   STACK_OS_USER=$(os_user)
-  PG_BIN=$(find_pg_bin) || {
+  # Without binaries no cluster of ours can run: down and status need none, the others install them.
+  PG_BIN=$(find_pg_bin) || PG_BIN=''
+  if [[ -z $PG_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop)$ ]]; then
     install_postgres
     PG_BIN=$(find_pg_bin) || die "PostgreSQL binaries still not found under /usr/lib/postgresql/*/bin"
-  }
+  fi
   case $command in
   up) cmd_up ;;
   down) cmd_down ;;
