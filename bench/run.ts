@@ -7,6 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { type BenchContext, createContext } from './lib/context.js';
+import { stackEpoch } from './lib/disturbance.js';
 import { machineFacts } from './lib/machine.js';
 import { type CatchUpSystem, FULL, type Plan, QUICK, scaled } from './lib/plan.js';
 import { dropScenario, preparePollingScenario, prepareWalScenario } from './lib/scenario.js';
@@ -54,20 +55,37 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
+/**
+ * Runs one measurement; measures again (twice at most) when Kafka or PostgreSQL restarted
+ * meanwhile (concurrent fault tests share the stack), and says so in the notes.
+ */
 async function attempt<T>(
   ctx: BenchContext,
   what: string,
   work: () => Promise<T>,
 ): Promise<T | { error: string }> {
-  ctx.log(`${what} ...`);
-  try {
-    const result = await work();
-    ctx.log(`${what}: ${JSON.stringify(result)}`);
-    return result;
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    ctx.log(`${what} FAILED: ${message}`);
-    return { error: message.slice(0, 2000) };
+  for (let round = 1; ; round++) {
+    ctx.log(`${what} ...`);
+    const before = await stackEpoch(ctx);
+    let outcome: T | { error: string };
+    try {
+      outcome = await work();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      outcome = { error: message.slice(0, 2000) };
+    }
+    const after = await stackEpoch(ctx);
+    if (before !== after) {
+      const note = `${what}: Kafka or PostgreSQL restarted during the measurement (${before} -> ${after}; concurrent fault tests share the stack)`;
+      if (round < 3) {
+        ctx.log(`${note}; measuring again`);
+        ctx.notes.push(`${note}; measured again.`);
+        continue;
+      }
+      ctx.notes.push(`${note}; kept the third attempt anyway: treat it with suspicion.`);
+    }
+    ctx.log(`${what}: ${'error' in (outcome as object) ? 'FAILED ' : ''}${JSON.stringify(outcome)}`);
+    return outcome;
   }
 }
 
@@ -87,7 +105,15 @@ async function catchUp(
     if (has('decode') || has('relay') || has('debezium')) {
       const useDebezium = has('debezium') && !debeziumReason;
       ctx.log(`== ${load.name}: writing ${load.events} events`);
-      const scenario = await prepareWalScenario(ctx, load, { debezium: useDebezium });
+      const scenario = await prepareWalScenario(ctx, load, { debezium: useDebezium }).catch(
+        (error: unknown) => {
+          ctx.notes.push(
+            `${load.name}: could not prepare the scenario (${String(error).slice(0, 300)}); skipped.`,
+          );
+          return undefined;
+        },
+      );
+      if (!scenario) continue;
       group.writeSeconds = scenario.writeSeconds;
       group.payloadBytes = scenario.payloadBytes;
       try {
@@ -125,7 +151,13 @@ async function catchUp(
     }
     if (has('polling')) {
       ctx.log(`== ${load.name}: writing ${load.events} events to the polling table`);
-      const scenario = await preparePollingScenario(ctx, load, 'poll');
+      const scenario = await preparePollingScenario(ctx, load, 'poll').catch((error: unknown) => {
+        ctx.notes.push(
+          `${load.name}: could not prepare the polling table (${String(error).slice(0, 300)}); skipped.`,
+        );
+        return undefined;
+      });
+      if (!scenario) continue;
       try {
         group.results.push(
           await attempt(ctx, `polling 1000 ms ${load.name}`, () => pollingCatchUp(ctx, scenario, 1000)),

@@ -17,7 +17,11 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
       [name],
     );
     for (const slot of rows) {
-      if (slot.active_pid) await client.query('SELECT pg_terminate_backend($1)', [slot.active_pid]);
+      // A reader that just exited may still hold its slot for a moment; its walsender can be
+      // mid-exit, when even its own role may not signal it: then waiting is enough.
+      if (slot.active_pid) {
+        await client.query('SELECT pg_terminate_backend($1)', [slot.active_pid]).catch(() => undefined);
+      }
     }
     for (const slot of rows) {
       for (let attempt = 0; ; attempt++) {
@@ -25,12 +29,20 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
           await client.query('SELECT pg_drop_replication_slot($1)', [slot.slot_name]);
           break;
         } catch (error) {
-          if (attempt > 20) throw error;
+          if (attempt > 80) throw error;
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
       }
     }
-    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        break;
+      } catch (error) {
+        if (attempt > 40) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   });
 }
 
