@@ -42,8 +42,9 @@ function area(url: string, functionName: string): string {
   if (url.startsWith('node:')) return 'node internals';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   if (pkg) return pkg;
-  const own = /\/dist\/([^/]+)\//.exec(url)?.[1];
-  return own ? `src/${own}` : relative(ROOT, url.replace('file://', ''));
+  const own = /\/dist\/(?:([^/]+)\/)?([^/]+)$/.exec(url);
+  if (own) return own[1] ? `src/${own[1]}` : `src/${own[2]?.replace(/\.js$/, '.ts')}`;
+  return relative(ROOT, url.replace('file://', ''));
 }
 
 export function summarizeProfile(
