@@ -87,6 +87,12 @@ export class SlotPoller {
       return;
     }
     lagBytes.set({ slot }, state.lagBytes);
-    safeWalSizeBytes.set({ slot }, state.safeWalSizeBytes ?? Number.POSITIVE_INFINITY);
+    safeWalSizeBytes.set({ slot }, safeWalSize(state));
   }
+}
+
+/** pg_replication_slots says NULL both for "unlimited" and for a lost slot; only the first is +Inf. */
+function safeWalSize(state: SlotState): number {
+  if (state.walStatus === 'lost') return 0;
+  return state.safeWalSizeBytes ?? Number.POSITIVE_INFINITY;
 }

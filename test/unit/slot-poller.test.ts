@@ -93,7 +93,7 @@ describe('slot poller', () => {
     await connection.close();
   });
 
-  it('follows the slot as it changes; unlimited safe_wal_size is +Inf', async () => {
+  it('follows the slot as it changes; safe_wal_size is +Inf when unlimited, 0 when lost', async () => {
     const { database, poller, read, connection } = setup();
     await poller.poll();
     database.rows = [slotRow({ lag_bytes: '0', wal_status: 'unreserved', safe_wal_size: null })];
@@ -103,6 +103,13 @@ describe('slot poller', () => {
     expect(sampleValue(s, 'outbox_slot_safe_wal_size_bytes', { slot: SLOT })).toBe(Number.POSITIVE_INFINITY);
     expect(sampleValue(s, 'outbox_slot_wal_status', { status: 'unreserved' })).toBe(1);
     expect(sampleValue(s, 'outbox_slot_wal_status', { status: 'reserved' })).toBe(0);
+
+    // A lost slot also has a NULL safe_wal_size: nothing is safe any more.
+    database.rows = [slotRow({ wal_status: 'lost', safe_wal_size: null })];
+    await poller.poll();
+    const lost = await read();
+    expect(sampleValue(lost, 'outbox_slot_safe_wal_size_bytes', { slot: SLOT })).toBe(0);
+    expect(sampleValue(lost, 'outbox_slot_wal_status', { status: 'lost' })).toBe(1);
     await connection.close();
   });
 
