@@ -243,7 +243,7 @@ kafka_resolve_jars() {
     }
   echo "$want" >"$stamp"
   log "kafka jars resolved in $(since "$start"): $(find "$KAFKA_LIB" -name '*.jar' | wc -l) jars," \
-    "$(du -sh "$KAFKA_LIB" | cut -f1), $(grep -c '^Downloaded from' "$KAFKA_HOME/mvn.log" || true) files downloaded (log: $KAFKA_HOME/mvn.log)"
+    "$(du -sh "$KAFKA_LIB" | cut -f1), $(grep -c 'Downloaded from' "$KAFKA_HOME/mvn.log" || true) files downloaded (log: $KAFKA_HOME/mvn.log)"
 }
 
 kafka_write_config() {
