@@ -280,8 +280,13 @@ export function renderMarkdown(results: BenchResults, charts: string[]): string 
       ),
       '',
       table(
-        ['area', 'self %'],
+        ['area (where the code is)', 'self %'],
         results.profile.byArea.slice(0, 15).map((entry) => [entry.area, n(entry.selfPercent, 1)]),
+      ),
+      '',
+      table(
+        ['area (node internals charged to their caller)', 'self %'],
+        results.profile.byCaller.slice(0, 15).map((entry) => [entry.area, n(entry.selfPercent, 1)]),
       ),
       '',
     );

@@ -24,11 +24,17 @@ export interface ProfileSummary {
   readonly top: ProfileEntry[];
   /** Self time by where the code lives: src/<folder>, a package, node internals, GC, idle. */
   readonly byArea: Array<{ area: string; selfPercent: number }>;
+  /**
+   * The same, with time in node internals and native code charged to the nearest JavaScript
+   * caller of ours or of a package (Buffer work done for kafkajs counts as kafkajs).
+   */
+  readonly byCaller: Array<{ area: string; selfPercent: number }>;
 }
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -42,8 +48,8 @@ function area(url: string, functionName: string): string {
   if (url.startsWith('node:')) return 'node internals';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   if (pkg) return pkg;
-  const own = /\/dist\/(?:([^/]+)\/)?([^/]+)$/.exec(url);
-  if (own) return own[1] ? `src/${own[1]}` : `src/${own[2]?.replace(/\.js$/, '.ts')}`;
+  const own = /\/dist\/(.+)$/.exec(url)?.[1];
+  if (own) return own.includes('/') ? `src/${own.split('/')[0]}` : `src/${own.replace(/\.js$/, '.ts')}`;
   return relative(ROOT, url.replace('file://', ''));
 }
 
@@ -52,6 +58,17 @@ export function summarizeProfile(
   top = 25,
 ): Omit<ProfileSummary, 'workload' | 'file' | 'run'> {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const callerArea = (id: number): string => {
+    const leaf = byId.get(id);
+    for (let current: number | undefined = id; current !== undefined; current = parent.get(current)) {
+      const frame = byId.get(current)?.callFrame;
+      if (frame?.url && !frame.url.startsWith('node:')) return area(frame.url, frame.functionName);
+    }
+    return area(leaf?.callFrame.url ?? '', leaf?.callFrame.functionName ?? '');
+  };
+  const byCaller = new Map<string, number>();
   const selfByKey = new Map<
     string,
     { entry: Omit<ProfileEntry, 'selfMs' | 'selfPercent'>; micros: number }
@@ -72,6 +89,8 @@ export function summarizeProfile(
     selfByKey.set(key, current);
     const where = area(url, name);
     byArea.set(where, (byArea.get(where) ?? 0) + micros);
+    const caller = callerArea(id);
+    byCaller.set(caller, (byCaller.get(caller) ?? 0) + micros);
   });
   const entries = [...selfByKey.values()]
     .sort((a, b) => b.micros - a.micros)
@@ -84,10 +103,18 @@ export function summarizeProfile(
   return {
     totalMs: round(total / 1000, 0),
     top: entries,
-    byArea: [...byArea.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, micros]) => ({ area: name, selfPercent: round((micros / total) * 100, 1) })),
+    byArea: percentages(byArea, total),
+    byCaller: percentages(byCaller, total),
   };
+}
+
+function percentages(
+  micros: Map<string, number>,
+  total: number,
+): Array<{ area: string; selfPercent: number }> {
+  return [...micros.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, time]) => ({ area: name, selfPercent: round((time / total) * 100, 1) }));
 }
 
 /** A catch-up of the plan's headline workload with `node --cpu-prof`; where the relay's time goes. */
