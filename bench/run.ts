@@ -5,7 +5,7 @@
  * Options: --quick, --scale F (multiply catch-up sizes), --latency-seconds S,
  * --only decode,producer,relay,polling,debezium,latency, --profile (CPU profile of a relay catch-up).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type BenchContext, createContext } from './lib/context.js';
 import { stackEpoch } from './lib/disturbance.js';
 import { machineFacts } from './lib/machine.js';
@@ -67,9 +67,14 @@ async function attempt<T>(
   for (let round = 1; ; round++) {
     ctx.log(`${what} ...`);
     const before = await stackEpoch(ctx);
+    const loadBefore = loadAverage();
     let outcome: T | { error: string };
     try {
       outcome = await work();
+      // Other work on the machine (test suites) competes for the 2 cores: keep the evidence.
+      if (typeof outcome === 'object' && outcome !== null) {
+        Object.assign(outcome, { loadAverage1m: { start: loadBefore, end: loadAverage() } });
+      }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       outcome = { error: message.slice(0, 2000) };
@@ -87,6 +92,11 @@ async function attempt<T>(
     ctx.log(`${what}: ${'error' in (outcome as object) ? 'FAILED ' : ''}${JSON.stringify(outcome)}`);
     return outcome;
   }
+}
+
+/** The 1-minute load average (runnable processes; this machine has 2 cores). */
+function loadAverage(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }
 
 async function catchUp(

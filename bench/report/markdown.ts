@@ -19,12 +19,22 @@ const n = (value: number | null | undefined, digits = 0): string =>
     ? 'n/a'
     : value.toLocaleString('en-US', { maximumFractionDigits: digits });
 
+/** The 1-minute load average around a measurement (2 cores: above 2, something else competed). */
+function loadCell(result: object): string {
+  const value = (result as { loadAverage1m?: { start: number; end: number } }).loadAverage1m;
+  return value ? `${value.start} -> ${value.end}` : '';
+}
+
 function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
 function table(header: string[], rows: string[][]): string {
-  return [row(header), row(header.map(() => '---')), ...rows.map(row)].join('\n');
+  const padded = rows.map((cells) => [
+    ...cells,
+    ...Array<string>(Math.max(0, header.length - cells.length)).fill(''),
+  ]);
+  return [row(header), row(header.map(() => '---')), ...padded.map(row)].join('\n');
 }
 
 function catchUpSection(group: CatchUpGroup): string {
@@ -52,6 +62,7 @@ function catchUpSection(group: CatchUpGroup): string {
             '',
             '',
             '',
+            '',
             n(ratio(ours?.eventsPerSecond, group.decode.eventsPerSecond), 2),
           ],
     );
@@ -73,6 +84,7 @@ function catchUpSection(group: CatchUpGroup): string {
             `ProducerPerformance (producer ceiling, ${group.producer.recordSize} B records)`,
             n(group.producer.eventsPerSecond),
             n(group.producer.mbPerSecond, 1),
+            '',
             '',
             '',
             '',
@@ -106,6 +118,7 @@ function catchUpSection(group: CatchUpGroup): string {
       n(result.cpuSecondsPerMillion, 0),
       n(result.peakRssMb, 0),
       verification,
+      loadCell(result),
       result.system === RELAY ? '1' : n(ratio(ours?.eventsPerSecond, result.eventsPerSecond), 2),
     ]);
   }
@@ -124,6 +137,7 @@ function catchUpSection(group: CatchUpGroup): string {
         'CPU s / M events',
         'peak RSS MB',
         'read back (distinct, dup, order)',
+        'load avg start -> end',
         'outbox-relay / this',
       ],
       rows,
@@ -168,6 +182,7 @@ function latencyRow(result: LatencyResult | { system?: string; error: string }):
     `${n(result.delivered * 100, 1)} %`,
     n(result.cpuSecondsPerMillion),
     n(result.peakRssMb),
+    loadCell(result),
   ];
 }
 
@@ -186,6 +201,7 @@ function latencySection(group: LatencyGroup): string {
         'delivered',
         'CPU s / M events',
         'peak RSS MB',
+        'load avg start -> end',
       ],
       group.results.map(latencyRow),
     ),
