@@ -82,3 +82,15 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** `<name>_sum` and `<name>_count` summed over label sets. */
+export function sumAndCount(text: string, name: string): { sum: number; count: number } {
+  const total = (suffix: string) => {
+    let value = 0;
+    for (const match of text.matchAll(new RegExp(`^${name}_${suffix}(?:\\{[^}]*\\})?\\s+(\\S+)`, 'gm'))) {
+      value += Number(match[1]);
+    }
+    return value;
+  };
+  return { sum: total('sum'), count: total('count') };
+}

@@ -123,6 +123,10 @@ function catchUpSection(group: CatchUpGroup): string {
     ]);
   }
   const min = ceiling(group);
+  const internals = ours?.internals;
+  const batches = internals
+    ? `outbox-relay sent ${n(internals.batches)} batches of ${n(internals.meanBatchEvents)} events on average, ${n(internals.meanSendMs, 1)} ms per sendBatch round trip (its /metrics); with one batch in flight, throughput <= batch / round trip.`
+    : '';
   return [
     `### ${load.name}: ${n(load.events)} events, ${load.txSize}-event transactions, ~${load.payloadBytes} B payloads, ${n(load.aggregates)} aggregates${group.headline ? ' (headline)' : ''}`,
     '',
@@ -151,6 +155,7 @@ function catchUpSection(group: CatchUpGroup): string {
         ? `; / Debezium = **${n(ratio(ours?.eventsPerSecond, catchUpOf(group, DEBEZIUM)?.eventsPerSecond), 2)}**, RSS / Debezium's = **${n(ratio(ours?.peakRssMb, catchUpOf(group, DEBEZIUM)?.peakRssMb), 2)}**`
         : ''),
     '',
+    ...(batches ? [batches, ''] : []),
   ].join('\n');
 }
 

@@ -20,6 +20,8 @@ export interface CatchUpResult {
   readonly cpuSecondsPerMillion: number | null;
   readonly peakRssMb: number | null;
   readonly verification?: Verification;
+  /** What the process reported about itself (the relay: batches from its /metrics). */
+  readonly internals?: Record<string, number>;
   readonly note?: string;
 }
 
@@ -38,6 +40,8 @@ export async function measureCatchUp(
     timeoutMs: number;
     start: () => Tracked;
     verify?: boolean;
+    /** Runs once everything is acknowledged, before the process is stopped. */
+    inspect?: () => Promise<Record<string, number>>;
   },
 ): Promise<CatchUpResult> {
   const started = performance.now();
@@ -53,6 +57,7 @@ export async function measureCatchUp(
     });
     const cpuAtEnd = proc.cpuSeconds();
     const rss = proc.peakRssBytes();
+    const internals = await options.inspect?.().catch(() => undefined);
     await proc.stop();
     const streamed = options.expected - timeline.firstCount;
     const streamSeconds = (timeline.lastAt - timeline.firstAt) / 1000;
@@ -77,6 +82,7 @@ export async function measureCatchUp(
         streamed > 0 && !useTotal ? round(((cpuAtEnd - cpuAtFirst) / streamed) * 1e6, 1) : null,
       peakRssMb: round(rss / 2 ** 20, 1),
       ...(verification ? { verification } : {}),
+      ...(internals ? { internals } : {}),
     };
   } finally {
     await proc.stop(5_000);

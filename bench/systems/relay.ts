@@ -2,9 +2,10 @@ import type { BenchContext } from '../lib/context.js';
 import { safeName } from '../lib/context.js';
 import { createTopics, LatencyConsumer } from '../lib/kafka.js';
 import { spawnTracked } from '../lib/proc.js';
-import { freePort, type Histogram, scrape, summarizeDelta } from '../lib/prometheus.js';
+import { freePort, type Histogram, scrape, sumAndCount, summarizeDelta } from '../lib/prometheus.js';
 import { createOutboxDatabase, dropScenario, relayEnv, type WalScenario } from '../lib/scenario.js';
 import { ROOT } from '../lib/stack.js';
+import { round } from '../lib/stats.js';
 import { type PacedLoad, pacedWrite } from '../lib/writer.js';
 import { type LatencyResult, latencyResult } from './latency.js';
 import { type CatchUpResult, measureCatchUp } from './measure.js';
@@ -21,13 +22,18 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
-/** outbox-relay catch-up: `node dist/cli/main.js run` over events already committed. */
-export function relayCatchUp(
+/**
+ * outbox-relay catch-up: `node dist/cli/main.js run` over events already committed, with its
+ * metrics server on (as by default); its batch sizes and send times are read from /metrics
+ * once everything is acknowledged.
+ */
+export async function relayCatchUp(
   ctx: BenchContext,
   scenario: WalScenario,
   options: { nodeArgs?: string[]; label?: string } = {},
 ): Promise<CatchUpResult> {
   const label = options.label ?? 'outbox-relay';
+  const port = await freePort();
   return measureCatchUp(ctx, {
     system: label,
     workload: scenario.workload.name,
@@ -38,9 +44,23 @@ export function relayCatchUp(
     start: () =>
       spawnTracked(process.execPath, [...(options.nodeArgs ?? []), CLI, 'run'], {
         cwd: ROOT,
-        env: childEnv(relayEnv(ctx, scenario.url)),
+        env: childEnv({
+          ...relayEnv(ctx, scenario.url),
+          OUTBOX_METRICS_PORT: String(port),
+          OUTBOX_METRICS_HOST: '127.0.0.1',
+        }),
         logFile: `${ctx.runDir}/${safeName(label, scenario.workload.name)}.log`,
       }),
+    inspect: async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const batches = sumAndCount(text, 'outbox_batch_size_events');
+      const sends = sumAndCount(text, 'outbox_publish_duration_seconds');
+      return {
+        batches: batches.count,
+        meanBatchEvents: round(batches.sum / Math.max(1, batches.count), 0),
+        meanSendMs: round((sends.sum / Math.max(1, sends.count)) * 1000, 1),
+      };
+    },
   });
 }
 
