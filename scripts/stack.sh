@@ -17,7 +17,7 @@ STACK="$ROOT/.stack"
 READY_TIMEOUT_S=90
 
 PG_PORT=${STACK_PG_PORT:-54329}
-PG_HOME="$STACK/pg" # data/, sock/ (unix socket), postgres.log
+PG_HOME="$STACK/pg" # data/, sock/ (unix socket), postgres.log; its real path once main() resolved it
 PG_ROLE=outbox
 PG_PASSWORD=outbox-secret
 PG_DATABASE=outbox
@@ -68,6 +68,23 @@ as_os_user() {
   else
     "$@" 9>&-
   fi
+}
+
+# reachable_dir NAME: the real path of .stack/NAME, a directory STACK_OS_USER can reach. Where it cannot
+# (a checkout under a private home: /root is 0700) .stack/NAME is a link to a directory under /var/tmp.
+reachable_dir() {
+  local link="$STACK/$1" target
+  if [[ ! -e $link ]]; then
+    mkdir -p "$link"
+    if ! as_os_user test -x "$link"; then
+      rmdir "$link"
+      target="/var/tmp/outbox-relay-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)/$1"
+      rm -rf "$target" && mkdir -p "$target" && chmod 755 "$(dirname "$target")"
+      ln -s "$target" "$link"
+      log "$STACK_OS_USER cannot reach $ROOT: .stack/$1 is a link to $target"
+    fi
+  fi
+  readlink -f "$link"
 }
 
 # --- PostgreSQL binaries -------------------------------------------------------------------------------
@@ -417,16 +434,16 @@ cmd_up() {
 
 scratch_home() {
   [[ ${1:-} =~ ^[0-9]+$ ]] || die "scratch clusters are named by their port: got '${1:-}'"
-  echo "$STACK/scratch/pg-$1"
+  echo "$(readlink -f "$STACK/scratch")/pg-$1"
 }
 
 # A throwaway cluster (same role and password) for tests that need other settings, e.g. wal_level=replica.
 cmd_scratch_start() {
   local port=${1:-} wal_level=${2:-} home
-  home=$(scratch_home "$port")
   [[ $wal_level =~ ^(minimal|replica|logical)$ ]] || die "wal_level must be replica or logical: got '$wal_level'"
+  chmod 755 "$(reachable_dir scratch)"
+  home=$(scratch_home "$port")
   [[ -d $home ]] && cmd_scratch_stop "$port"
-  mkdir -p "$STACK/scratch" && chmod 755 "$STACK/scratch"
   pg_init "$home" "$port" "$wal_level"
   pg_start "$home"
   pg_ensure_role "$home" "$port"
@@ -446,7 +463,7 @@ cmd_down() {
   kafka_stop
   pg_stop "$PG_HOME" fast
   log "postgres stopped"
-  for home in "$STACK"/scratch/pg-*; do
+  for home in "$(readlink -f "$STACK/scratch")"/pg-*; do
     [[ -d $home/data ]] || continue
     pg_stop "$home" immediate
     rm -rf "$home"
@@ -465,7 +482,7 @@ cmd_status() {
   else
     echo "kafka:    stopped"
   fi
-  for home in "$STACK"/scratch/pg-*; do
+  for home in "$(readlink -f "$STACK/scratch")"/pg-*; do
     [[ -d $home/data ]] && pg_running "$home" && echo "scratch:  postgres running from $home/data"
   done
   return 0
@@ -503,6 +520,11 @@ main() {
   if [[ -z $PG_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop)$ ]]; then
     install_postgres
     PG_BIN=$(find_pg_bin) || die "PostgreSQL binaries still not found under /usr/lib/postgresql/*/bin"
+  fi
+  if [[ $command =~ ^(up|start-pg|restart-pg)$ ]]; then
+    PG_HOME=$(reachable_dir pg)
+  else
+    PG_HOME=$(readlink -f "$PG_HOME")
   fi
   case $command in
   up) cmd_up ;;
