@@ -54,7 +54,7 @@ export async function checkPublication(
 ): Promise<void> {
   const { rows } = await client.query<{ includes_table: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM pg_publication_tables
-                    WHERE pubname = $1 AND format('%I.%I', schemaname, tablename)::regclass = to_regclass($2))
+                    WHERE pubname = $1 AND schemaname = split_part($2, '.', 1) AND tablename = split_part($2, '.', 2))
             AS includes_table
      FROM pg_publication WHERE pubname = $1`,
     [publication, table],

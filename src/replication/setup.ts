@@ -86,7 +86,7 @@ async function ensurePublication(
   }
   const { rows: members } = await client.query(
     `SELECT 1 FROM pg_publication_tables
-     WHERE pubname = $1 AND format('%I.%I', schemaname, tablename)::regclass = to_regclass($2)`,
+     WHERE pubname = $1 AND schemaname = split_part($2, '.', 1) AND tablename = split_part($2, '.', 2)`,
     [config.publication, config.table],
   );
   if (members.length > 0) return { created: false, addedTable: false };

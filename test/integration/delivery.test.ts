@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkDelivery } from '../support/delivery-check.js';
+import { allIdsSeen, checkDelivery } from '../support/delivery-check.js';
 import { consumeAll } from '../support/kafka.js';
 import { OutboxWriter, type WrittenEvent } from '../support/outbox.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
@@ -87,7 +87,7 @@ describe('delivery: outbox inserts reach Kafka exactly as committed', () => {
     const after = await writer.transaction(50, { aggregateType: 'restart', aggregates: 7, offset: 350 });
     const written = [...before, ...whileDown, ...after];
     const records = await consumeAll(fixture.kafkaBrokers, [fixture.topic('restart')], {
-      until: (received) => new Set(received.map((r) => r.headers.id)).size >= written.length,
+      until: allIdsSeen(written.map((event) => event.id)),
       timeoutMs: 30_000,
     });
     const report = checkDelivery(written, records);

@@ -24,7 +24,7 @@ describe('idle outbox on a busy database', () => {
     const { rows: before } = await writer.sql.query<{ lsn: string }>(
       'SELECT pg_current_wal_lsn()::text AS lsn',
     );
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 12; i++) {
       await writer.sql.query(
         'INSERT INTO busy (filler) SELECT repeat(md5(g::text), 32) FROM generate_series(1, 4000) g',
       );

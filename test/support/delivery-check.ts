@@ -81,3 +81,16 @@ export function checkDelivery(
     splitAggregates: [...partitions].filter(([, where]) => where.size > 1).map(([aggregate]) => aggregate),
   };
 }
+
+/**
+ * An incremental `until` for consumeAll: true once every id has been read at least once.
+ * (consumeAll calls it after each record; recounting all records each time would be quadratic.)
+ */
+export function allIdsSeen(ids: Iterable<string>): (received: readonly ConsumedRecord[]) => boolean {
+  const missing = new Set(ids);
+  let checked = 0;
+  return (received) => {
+    for (; checked < received.length; checked++) missing.delete(received[checked]?.headers.id ?? '');
+    return missing.size === 0;
+  };
+}

@@ -1,5 +1,5 @@
 import { ContinuousWriter } from './continuous-writer.js';
-import { checkDelivery, type DeliveryReport } from './delivery-check.js';
+import { allIdsSeen, checkDelivery, type DeliveryReport } from './delivery-check.js';
 import { consumeAll } from './kafka.js';
 import type { WrittenEvent } from './outbox.js';
 import type { OutboxFixture } from './relay-harness.js';
@@ -18,20 +18,8 @@ export class FaultRun {
   /** Stops writing, waits until Kafka holds every committed id, and compares. */
   async finish(timeoutMs = 180_000): Promise<{ written: WrittenEvent[]; report: DeliveryReport }> {
     const written = await this.writer.stop();
-    const ids = new Set(written.map((event) => event.id));
     const records = await consumeAll(this.fixture.kafkaBrokers, [this.fixture.topic(this.aggregateType)], {
-      until: (received) => {
-        let found = 0;
-        const seen = new Set<string>();
-        for (const record of received) {
-          const id = record.headers.id;
-          if (id && ids.has(id) && !seen.has(id)) {
-            seen.add(id);
-            found++;
-          }
-        }
-        return found >= ids.size;
-      },
+      until: allIdsSeen(written.map((event) => event.id)),
       timeoutMs,
     });
     return { written, report: checkDelivery(written, records) };

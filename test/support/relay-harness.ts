@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { RelayConfig } from '../../src/config/relay-config.js';
 import { layoutFromConfig } from '../../src/outbox/layout.js';
@@ -35,7 +36,8 @@ export async function createOutboxFixture(
   const { kafkaBrokers } = serviceUrls();
   const database = await createTestDatabase(name);
   const prefix = uniqueTopicPrefix();
-  const slot = 'relay_slot';
+  // Slots are global to the server: one per test database.
+  const slot = `slot_${database.name}`;
   const env = {
     ...OUTBOX_ENV(database.url, kafkaBrokers, slot),
     OUTBOX_TOPIC_TEMPLATE: `${prefix}.{aggregate_type}`,
@@ -55,6 +57,8 @@ export async function createOutboxFixture(
     async startRelay(overrides = {}) {
       const relay = new OutboxRelay(loadConfig({ env: { ...env, ...overrides } }), pino({ level: 'silent' }));
       relays.push(relay);
+      // A failed test must not leave its relay holding the slot's leader lock for the next one.
+      onTestFinished(() => relay.stop());
       await relay.start();
       return relay;
     },
