@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Logging, timing and running commands as the OS user PostgreSQL runs as.
+# Sourced by scripts/stack.sh, which defines the settings (ports, paths) these functions use.
+# shellcheck shell=bash disable=SC2154
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+now() { date +%s%N; }
+since() { awk -v start="$1" -v end="$(now)" 'BEGIN { printf "%.1fs", (end - start) / 1e9 }'; }
+show_tail() {
+  [[ -s $1 ]] || return 0
+  printf -- '--- last 40 lines of %s ---\n' "$1" >&2
+  tail -n 40 "$1" >&2
+  printf -- '--- end of %s ---\n' "$1" >&2
+}
+
+
+os_user() {
+  if [[ $EUID -ne 0 ]]; then
+    id -un
+  elif id -u postgres >/dev/null 2>&1; then
+    echo postgres
+  else
+    id -u outbox >/dev/null 2>&1 ||
+      useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin outbox
+    echo outbox
+  fi
+}
+
+# Runs a command as STACK_OS_USER. `9>&-`: a server it starts must not inherit (and hold) the stack lock.
+as_os_user() {
+  if [[ $EUID -eq 0 ]]; then
+    (cd / && runuser -u "$STACK_OS_USER" -- "$@" 9>&-)
+  else
+    "$@" 9>&-
+  fi
+}
+
+# reachable_dir NAME: the real path of .stack/NAME, a directory STACK_OS_USER can reach. Where it cannot
+# (a checkout under a private home: /root is 0700) .stack/NAME is a link to a directory under /var/tmp.
+reachable_dir() {
+  local link="$STACK/$1" target
+  if [[ ! -e $link ]]; then
+    mkdir -p "$link"
+    if ! as_os_user test -x "$link"; then
+      rmdir "$link"
+      target="/var/tmp/outbox-relay-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)/$1"
+      rm -rf "$target" && mkdir -p "$target" && chmod 755 "$(dirname "$target")"
+      ln -s "$target" "$link"
+      log "$STACK_OS_USER cannot reach $ROOT: .stack/$1 is a link to $target"
+    fi
+  fi
+  readlink -f "$link"
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# Kafka: jars from Maven Central, KRaft storage, one broker+controller process.
+# Sourced by scripts/stack.sh, which defines the settings (ports, paths) these functions use.
+# shellcheck shell=bash disable=SC2154
+
+
+require_java() {
+  command -v java >/dev/null || die "java not found: install a JDK 17 (apt-get install -y openjdk-17-jre-headless)"
+}
+
+kafka_resolve_jars() {
+  mkdir -p "$KAFKA_HOME"
+  local want stamp="$KAFKA_LIB/.pom.sha256" start
+  want=$(sha256sum "$KAFKA_POM" | cut -d' ' -f1)
+  [[ -f $stamp && $(cat "$stamp") == "$want" ]] && return 0
+  command -v mvn >/dev/null || die "mvn not found: install Maven 3 (apt-get install -y maven)"
+  log "resolving Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIB (first run only; cached in ~/.m2)"
+  start=$(now)
+  rm -rf "$KAFKA_LIB"
+  # Maven's whole log (every artifact downloaded) goes to mvn.log; its -q mode prints stray colour codes.
+  mvn -B -f "$KAFKA_POM" dependency:copy-dependencies -DoutputDirectory="$KAFKA_LIB" >"$KAFKA_HOME/mvn.log" 2>&1 ||
+    {
+      show_tail "$KAFKA_HOME/mvn.log"
+      die "could not resolve the Kafka jars listed in $KAFKA_POM (log: $KAFKA_HOME/mvn.log)"
+    }
+  echo "$want" >"$stamp"
+  log "kafka jars resolved in $(since "$start"): $(find "$KAFKA_LIB" -name '*.jar' | wc -l) jars," \
+    "$(du -sh "$KAFKA_LIB" | cut -f1), $(grep -c 'Downloaded from' "$KAFKA_HOME/mvn.log" || true) files downloaded (log: $KAFKA_HOME/mvn.log)"
+}
+
+kafka_write_config() {
+  mkdir -p "$KAFKA_HOME/data"
+  cat >"$KAFKA_HOME/server.properties" <<EOF
+# Written by scripts/stack.sh at every start: one combined broker and controller (KRaft).
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=$KAFKA_CONTROLLER
+listeners=PLAINTEXT://$KAFKA_BROKERS,CONTROLLER://$KAFKA_CONTROLLER
+advertised.listeners=PLAINTEXT://$KAFKA_BROKERS,CONTROLLER://$KAFKA_CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$KAFKA_HOME/data
+auto.create.topics.enable=true
+delete.topic.enable=true
+num.partitions=3
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=5
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=4
+EOF
+  cat >"$KAFKA_HOME/log4j2.properties" <<EOF
+# Written by scripts/stack.sh: the broker logs INFO to server.log (rolled at 20 MB), WARN and above to kafka.log.
+appender.stdout.type=Console
+appender.stdout.name=STDOUT
+appender.stdout.layout.type=PatternLayout
+appender.stdout.layout.pattern=[%d] %p %m (%c)%n
+appender.stdout.filter.threshold.type=ThresholdFilter
+appender.stdout.filter.threshold.level=WARN
+appender.server.type=RollingFile
+appender.server.name=SERVER
+appender.server.fileName=$KAFKA_SERVER_LOG
+appender.server.filePattern=$KAFKA_SERVER_LOG.%i
+appender.server.layout.type=PatternLayout
+appender.server.layout.pattern=[%d] %p %m (%c)%n
+appender.server.policies.type=Policies
+appender.server.policies.size.type=SizeBasedTriggeringPolicy
+appender.server.policies.size.size=20MB
+appender.server.strategy.type=DefaultRolloverStrategy
+appender.server.strategy.max=2
+rootLogger.level=INFO
+rootLogger.appenderRef.stdout.ref=STDOUT
+rootLogger.appenderRef.server.ref=SERVER
+logger.request.name=kafka.request.logger
+logger.request.level=WARN
+logger.state.name=state.change.logger
+logger.state.level=WARN
+logger.network.name=kafka.network
+logger.network.level=WARN
+EOF
+}
+
+kafka_format() {
+  [[ -f $KAFKA_HOME/data/meta.properties ]] && return 0
+  local start cluster_id
+  start=$(now)
+  cluster_id=$(java -cp "$KAFKA_LIB/*" kafka.tools.StorageTool random-uuid)
+  java -cp "$KAFKA_LIB/*" -Dlog4j2.configurationFile="$KAFKA_HOME/log4j2.properties" kafka.tools.StorageTool \
+    format -t "$cluster_id" -c "$KAFKA_HOME/server.properties" --standalone >>"$KAFKA_LOG" 2>&1 ||
+    {
+      show_tail "$KAFKA_LOG"
+      die "kafka storage format failed"
+    }
+  log "kafka storage formatted in $(since "$start") (cluster id $cluster_id)"
+}
+
+kafka_pid() {
+  local pid
+  [[ -f $KAFKA_PID_FILE ]] || return 1
+  pid=$(cat "$KAFKA_PID_FILE")
+  # The pid must still be our broker: kafka.Kafka with our server.properties (pids get reused).
+  [[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $KAFKA_HOME/server.properties" &&
+    echo "$pid"
+}
+
+# A real metadata request: kafkajs describeCluster when node_modules is there, else Kafka's TopicCommand.
+kafka_answers() {
+  if [[ -f $ROOT/node_modules/kafkajs/package.json ]]; then
+    node "$ROOT/scripts/kafka/ping.mjs" "$KAFKA_BROKERS" >/dev/null 2>&1
+  else
+    java -cp "$KAFKA_LIB/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BROKERS" --list >/dev/null 2>&1
+  fi
+}
+
+kafka_wait_answers() {
+  local deadline=$((SECONDS + READY_TIMEOUT_S))
+  until kafka_answers; do
+    if ! kafka_pid >/dev/null; then
+      show_tail "$KAFKA_LOG"
+      show_tail "$KAFKA_SERVER_LOG"
+      die "the Kafka broker exited during start-up"
+    fi
+    if ((SECONDS >= deadline)); then
+      show_tail "$KAFKA_SERVER_LOG"
+      die "Kafka on $KAFKA_BROKERS did not answer a metadata request within ${READY_TIMEOUT_S}s"
+    fi
+    sleep 0.5
+  done
+}
+
+kafka_start() {
+  local start pid
+  start=$(now)
+  require_java
+  if pid=$(kafka_pid); then
+    log "kafka already running (pid $pid)"
+  else
+    kafka_resolve_jars
+    kafka_write_config
+    kafka_format
+    # setsid: the broker outlives this script and is not in the caller's process group (npm, vitest).
+    # shellcheck disable=SC2016 # expanded by the inner bash, which then becomes the JVM (exec)
+    KAFKA_HOME="$KAFKA_HOME" KAFKA_LIB="$KAFKA_LIB" KAFKA_PID_FILE="$KAFKA_PID_FILE" setsid bash -c '
+      echo $$ >"$KAFKA_PID_FILE"
+      exec java -Xmx768m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+        -Dlog4j2.configurationFile="$KAFKA_HOME/log4j2.properties" \
+        -cp "$KAFKA_LIB/*" kafka.Kafka "$KAFKA_HOME/server.properties"' \
+      </dev/null >>"$KAFKA_LOG" 2>&1 9>&- &
+    local waited=0
+    until [[ -s $KAFKA_PID_FILE ]] || ((waited++ > 50)); do sleep 0.1; done
+  fi
+  kafka_wait_answers
+  log "kafka ready on $KAFKA_BROKERS in $(since "$start")"
+}
+
+kafka_stop() {
+  local pid
+  pid=$(kafka_pid) || {
+    rm -f "$KAFKA_PID_FILE"
+    return 0
+  }
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 20))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "kafka (pid $pid) still running after 20s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+  rm -f "$KAFKA_PID_FILE"
+  log "kafka stopped (pid $pid)"
+}
