@@ -55,12 +55,13 @@ fi
 step 'vitest'
 mkdir -p .stack
 results=.stack/vitest-results.json
-rm -f "$results"
+rm -f "$results" .stack/fault-summary.jsonl
 start=$SECONDS
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@"
 vitest_status=$?
 echo "vitest finished in $(since "$start")"
 
+npx tsx scripts/fault-summary.ts
 ((${#failed_checks[@]} == 0)) || echo "failed before the tests: ${failed_checks[*]}"
 # A file that fails outside its tests (import error, failing beforeAll) counts as one failed test.
 # shellcheck disable=SC2016 # JavaScript, not shell
