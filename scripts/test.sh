@@ -10,24 +10,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 step() { printf '\n== %s\n' "$*"; }
 since() { echo "$((SECONDS - $1))s"; }
 
-# npm ci refuses a lock file that lacks optional platform packages (@biomejs/cli-darwin-arm64, ...), and a
-# lock written behind a registry mirror that serves only this platform's lacks them. npm install then
-# installs the same locked versions; if it has to change the lock, the lock really is out of date.
 install_dependencies() {
-  local lock_before
   mkdir -p .stack
-  if npm ci --no-audit --no-fund >.stack/npm-ci.log 2>&1; then
-    grep -v '^npm warn' .stack/npm-ci.log | tail -n 3
-    return 0
-  fi
-  sed -n '/^npm error/p' .stack/npm-ci.log | sed '/Clean install a project/,$d' | head -n 15
-  echo 'npm ci failed (log: .stack/npm-ci.log); installing the locked versions with npm install'
-  lock_before=$(sha256sum package-lock.json)
-  npm install --no-audit --no-fund || return 1
-  if [[ $(sha256sum package-lock.json) != "$lock_before" ]]; then
-    echo 'package-lock.json is out of date with package.json: npm install had to change it'
+  if ! npm ci --no-audit --no-fund >.stack/npm-ci.log 2>&1; then
+    grep '^npm error' .stack/npm-ci.log | head -n 20
     return 1
   fi
+  grep -v '^npm warn' .stack/npm-ci.log | tail -n 3
 }
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
