@@ -37,5 +37,8 @@ echo "== stopping the relay (SIGTERM: drain, confirm, exit)"
 kill -TERM "$RELAY_PID"
 wait "$RELAY_PID" || true
 trap - EXIT
+tail -n 3 .stack/demo-relay.log
+# The server notices the closed connection a moment later.
+for _ in $(seq 1 20); do relay status | grep -q '^streaming *no' && break; sleep 0.5; done
 relay status
 echo "== done. The stack keeps running: 'npm run stack -- down' stops it."

@@ -31,7 +31,8 @@ await consumer.run({
     );
     clearTimeout(idleTimer);
     idleTimer = setTimeout(stop, 60_000);
-    if (seen >= expected) await stop();
+    // Not awaited here: disconnecting waits for this handler to return.
+    if (seen >= expected) setImmediate(() => void stop());
   },
 });
 
