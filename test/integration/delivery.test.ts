@@ -1,33 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { allIdsSeen, checkDelivery } from '../support/delivery-check.js';
 import { consumeAll } from '../support/kafka.js';
-import { OutboxWriter, type WrittenEvent } from '../support/outbox.js';
-import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
+import type { WrittenEvent } from '../support/outbox.js';
+import { useOutboxFixture } from '../support/relay-harness.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('delivery: outbox inserts reach Kafka exactly as committed', () => {
-  let fixture: OutboxFixture;
-  let writer: OutboxWriter;
-
-  beforeAll(async () => {
-    fixture = await createOutboxFixture('delivery');
-    writer = await OutboxWriter.connect(fixture.databaseUrl);
-  });
-
-  afterAll(async () => {
-    await writer?.close();
-    await fixture?.dispose();
-  });
+  const outbox = useOutboxFixture('delivery');
 
   it('delivers transactions of 1, 10 and 10,000 rows over 200 aggregates, in commit order per aggregate', async () => {
-    const relay = await fixture.startRelay();
+    const relay = await outbox.fixture.startRelay();
     const written: WrittenEvent[] = [];
     let offset = 0;
     for (const size of [1, 10, 10_000, 1, 10, 1, 10]) {
-      written.push(...(await writer.transaction(size, { aggregates: 200, offset })));
+      written.push(...(await outbox.writer.transaction(size, { aggregates: 200, offset })));
       offset += size;
     }
-    const records = await consumeAll(fixture.kafkaBrokers, [fixture.topic('order')], {
+    const records = await consumeAll(outbox.fixture.kafkaBrokers, [outbox.fixture.topic('order')], {
       until: (received) => received.length >= written.length,
       timeoutMs: 60_000,
     });
@@ -46,23 +35,23 @@ describe('delivery: outbox inserts reach Kafka exactly as committed', () => {
   });
 
   it('publishes nothing for rolled-back transactions, and still publishes rows deleted in their own transaction', async () => {
-    const relay = await fixture.startRelay();
-    const topic = fixture.topic('rollback');
-    await writer.sql.query('BEGIN');
-    await writer.sql.query(
+    const relay = await outbox.fixture.startRelay();
+    const topic = outbox.fixture.topic('rollback');
+    await outbox.writer.sql.query('BEGIN');
+    await outbox.writer.sql.query(
       `INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload) VALUES ('rollback', 'r1', 'Lost', '{}')`,
     );
-    await writer.sql.query('ROLLBACK');
-    await writer.sql.query('BEGIN');
-    const { rows } = await writer.sql.query<{ id: string }>(
+    await outbox.writer.sql.query('ROLLBACK');
+    await outbox.writer.sql.query('BEGIN');
+    const { rows } = await outbox.writer.sql.query<{ id: string }>(
       `INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload) VALUES ('rollback', 'r1', 'Kept', '{"k": 1}') RETURNING id`,
     );
-    await writer.sql.query('DELETE FROM outbox WHERE id = $1', [rows[0]?.id]);
-    await writer.sql.query('COMMIT');
+    await outbox.writer.sql.query('DELETE FROM outbox WHERE id = $1', [rows[0]?.id]);
+    await outbox.writer.sql.query('COMMIT');
     // A marker after both, so that "nothing more arrived" is observed, not assumed.
-    const marker = await writer.transaction(1, { aggregateType: 'rollback' });
+    const marker = await outbox.writer.transaction(1, { aggregateType: 'rollback' });
 
-    const records = await consumeAll(fixture.kafkaBrokers, [topic], {
+    const records = await consumeAll(outbox.fixture.kafkaBrokers, [topic], {
       until: (received) => received.some((record) => record.headers.id === marker[0]?.id),
       timeoutMs: 30_000,
     });
@@ -72,21 +61,30 @@ describe('delivery: outbox inserts reach Kafka exactly as committed', () => {
   });
 
   it('resumes after a stop: events written while it was down are delivered, none lost', async () => {
-    let relay = await fixture.startRelay();
-    const before = await writer.transaction(100, { aggregateType: 'restart', aggregates: 7 });
+    let relay = await outbox.fixture.startRelay();
+    const before = await outbox.writer.transaction(100, { aggregateType: 'restart', aggregates: 7 });
     await waitFor(
-      async () => (await fixture.confirmedFlushLsn()) === relay.confirmed && relay.inflightEvents === 0,
+      async () =>
+        (await outbox.fixture.confirmedFlushLsn()) === relay.confirmed && relay.inflightEvents === 0,
       {
         timeoutMs: 20_000,
         message: 'relay confirmed the first batch',
       },
     );
     await relay.stop();
-    const whileDown = await writer.transaction(250, { aggregateType: 'restart', aggregates: 7, offset: 100 });
-    relay = await fixture.startRelay();
-    const after = await writer.transaction(50, { aggregateType: 'restart', aggregates: 7, offset: 350 });
+    const whileDown = await outbox.writer.transaction(250, {
+      aggregateType: 'restart',
+      aggregates: 7,
+      offset: 100,
+    });
+    relay = await outbox.fixture.startRelay();
+    const after = await outbox.writer.transaction(50, {
+      aggregateType: 'restart',
+      aggregates: 7,
+      offset: 350,
+    });
     const written = [...before, ...whileDown, ...after];
-    const records = await consumeAll(fixture.kafkaBrokers, [fixture.topic('restart')], {
+    const records = await consumeAll(outbox.fixture.kafkaBrokers, [outbox.fixture.topic('restart')], {
       until: allIdsSeen(written.map((event) => event.id)),
       timeoutMs: 30_000,
     });

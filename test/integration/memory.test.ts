@@ -1,40 +1,28 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { consumeAll } from '../support/kafka.js';
-import { OutboxWriter } from '../support/outbox.js';
-import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
+import { useOutboxFixture } from '../support/relay-harness.js';
 import { startRelayProcess } from '../support/relay-process.js';
 
 const MiB = 1024 * 1024;
 
 describe('memory: a 100,000-row transaction', () => {
-  let fixture: OutboxFixture;
-  let writer: OutboxWriter;
-
-  beforeAll(async () => {
-    fixture = await createOutboxFixture('memory');
-    writer = await OutboxWriter.connect(fixture.databaseUrl);
-  });
-
-  afterAll(async () => {
-    await writer?.close();
-    await fixture?.dispose();
-  });
+  const outbox = useOutboxFixture('memory');
 
   it('is delivered with peak RSS bounded by the in-flight limit, not by the transaction', async () => {
     // 100,000 rows of ~2 KiB: ~200 MiB of payload in one transaction. With 8 MiB in flight
     // the relay needs its baseline (~70-90 MiB: Node, pg, kafkajs) plus a few times the bound
     // for decoding and batching garbage; buffering the transaction would need over 200 MiB more.
-    const written = await writer.transaction(100_000, {
+    const written = await outbox.writer.transaction(100_000, {
       aggregateType: 'bulk',
       aggregates: 500,
       payloadBytes: 2_000,
     });
     const relay = startRelayProcess(['run'], {
-      ...fixture.env,
+      ...outbox.fixture.env,
       OUTBOX_MAX_INFLIGHT_BYTES: String(8 * MiB),
       OUTBOX_MAX_INFLIGHT_EVENTS: '20000',
     });
-    const records = await consumeAll(fixture.kafkaBrokers, [fixture.topic('bulk')], {
+    const records = await consumeAll(outbox.fixture.kafkaBrokers, [outbox.fixture.topic('bulk')], {
       until: (received) => received.length >= written.length,
       timeoutMs: 180_000,
     });

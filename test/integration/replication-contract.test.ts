@@ -74,7 +74,9 @@ describe('replication contract', () => {
         if (b.commitLsn === a.endLsn) return { a, b };
       }
     }
-    throw new Error('no two adjacent commit records in 50 attempts (is something else writing WAL without pause?)');
+    throw new Error(
+      'no two adjacent commit records in 50 attempts (is something else writing WAL without pause?)',
+    );
   }
 
   /** The first commit the slot sends now, with a marker transaction so that there is one. */

@@ -1,37 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SetupError } from '../../src/errors.js';
 import { parseLsn } from '../../src/replication/lsn.js';
 import { consumeAll } from '../support/kafka.js';
-import { OutboxWriter } from '../support/outbox.js';
-import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
+import { useOutboxFixture } from '../support/relay-harness.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('schema changes of the outbox table mid-stream', () => {
-  let fixture: OutboxFixture;
-  let writer: OutboxWriter;
-
-  beforeAll(async () => {
-    fixture = await createOutboxFixture('schema');
-    writer = await OutboxWriter.connect(fixture.databaseUrl);
-  });
-
-  afterAll(async () => {
-    await writer?.close();
-    await fixture?.dispose();
-  });
+  const outbox = useOutboxFixture('schema');
 
   it('follows an added column, then stops without confirming when a required column is dropped', async () => {
-    const relay = await fixture.startRelay();
-    const first = await writer.transaction(5, { aggregateType: 'schema' });
-    await writer.sql.query('ALTER TABLE outbox ADD COLUMN tenant text');
-    await writer.sql.query('ALTER TABLE outbox DROP COLUMN headers');
+    const relay = await outbox.fixture.startRelay();
+    const first = await outbox.writer.transaction(5, { aggregateType: 'schema' });
+    await outbox.writer.sql.query('ALTER TABLE outbox ADD COLUMN tenant text');
+    await outbox.writer.sql.query('ALTER TABLE outbox DROP COLUMN headers');
     // The relay does not need `headers`... but the default layout does: re-add it as the last column.
-    await writer.sql.query('ALTER TABLE outbox ADD COLUMN headers jsonb');
-    await writer.sql.query(
+    await outbox.writer.sql.query('ALTER TABLE outbox ADD COLUMN headers jsonb');
+    await outbox.writer.sql.query(
       `INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload, tenant, headers)
        VALUES ('schema', 'order-0', 'AfterAlter', '{}', 'acme', '{"h": "v"}')`,
     );
-    const records = await consumeAll(fixture.kafkaBrokers, [fixture.topic('schema')], {
+    const records = await consumeAll(outbox.fixture.kafkaBrokers, [outbox.fixture.topic('schema')], {
       until: (received) => received.length >= 6,
       timeoutMs: 30_000,
     });
@@ -44,20 +32,22 @@ describe('schema changes of the outbox table mid-stream', () => {
     );
     expect(records.find((r) => r.headers.event_type === 'AfterAlter')?.headers).toMatchObject({ h: 'v' });
     await waitFor(() => relay.inflightEvents === 0, { timeoutMs: 10_000, message: 'all acknowledged' });
-    await waitFor(async () => (await fixture.confirmedFlushLsn()) === relay.confirmed, {
+    await waitFor(async () => (await outbox.fixture.confirmedFlushLsn()) === relay.confirmed, {
       timeoutMs: 10_000,
       message: 'relay confirmed what it delivered',
     });
-    await writer.sql.query('ALTER TABLE outbox DROP COLUMN aggregate_id');
-    await writer.sql.query(
+    await outbox.writer.sql.query('ALTER TABLE outbox DROP COLUMN aggregate_id');
+    await outbox.writer.sql.query(
       `INSERT INTO outbox (aggregate_type, event_type, payload) VALUES ('schema', 'NoKeyColumn', '{}')`,
     );
     // At most the end of the insert's commit record: the relay must stay below it.
-    const { rows } = await writer.sql.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    const { rows } = await outbox.writer.sql.query<{ lsn: string }>(
+      'SELECT pg_current_wal_lsn()::text AS lsn',
+    );
     const afterInsert = parseLsn(rows[0]?.lsn ?? '0/0');
     await expect(relay.done).rejects.toThrow(SetupError);
     await expect(relay.done).rejects.toThrow(/no column "aggregate_id"/);
     expect(relay.state).toBe('failed');
-    expect((await fixture.confirmedFlushLsn()) ?? 0n).toBeLessThan(afterInsert);
+    expect((await outbox.fixture.confirmedFlushLsn()) ?? 0n).toBeLessThan(afterInsert);
   });
 });

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { onTestFinished } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { RelayConfig } from '../../src/config/relay-config.js';
 import { layoutFromConfig } from '../../src/outbox/layout.js';
@@ -10,7 +10,7 @@ import { initialize } from '../../src/replication/setup.js';
 import { readSlotState } from '../../src/replication/slot-state.js';
 import { createTestDatabase } from './database.js';
 import { uniqueTopicPrefix } from './kafka.js';
-import { OUTBOX_ENV } from './outbox.js';
+import { OUTBOX_ENV, OutboxWriter } from './outbox.js';
 import { serviceUrls } from './services.js';
 
 export interface OutboxFixture {
@@ -71,4 +71,21 @@ export async function createOutboxFixture(
       await database.drop();
     },
   };
+}
+
+/** A fixture and a writer for one test file: made before its tests, disposed of after them. */
+export function useOutboxFixture(
+  name: string,
+  extraEnv: Record<string, string> = {},
+): { readonly fixture: OutboxFixture; readonly writer: OutboxWriter } {
+  const context = {} as { fixture: OutboxFixture; writer: OutboxWriter };
+  beforeAll(async () => {
+    context.fixture = await createOutboxFixture(name, extraEnv);
+    context.writer = await OutboxWriter.connect(context.fixture.databaseUrl);
+  });
+  afterAll(async () => {
+    await context.writer?.close();
+    await context.fixture?.dispose();
+  });
+  return context;
 }
