@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import { redactUrl, scrubSecrets } from '../config/redact.js';
 import type { RelayConfig } from '../config/relay-config.js';
 import { ConfigError, errorMessage, SetupError } from '../errors.js';
-import { createLogger } from '../observability/logger.js';
+import { configSecrets, createLogger } from '../observability/logger.js';
 import { layoutFromConfig } from '../outbox/layout.js';
 import { connectMetadata } from '../replication/metadata-client.js';
 import { initialize } from '../replication/setup.js';
@@ -32,7 +32,11 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'status':
       return status(config, args);
     case 'run': {
-      const logger = createLogger({ level: config.logLevel, pretty: args.pretty || config.logPretty });
+      const logger = createLogger({
+        level: config.logLevel,
+        pretty: args.pretty || config.logPretty,
+        secrets: configSecrets(config),
+      });
       return runUntilSignalled(config, logger);
     }
   }
