@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { redactUrl, scrubSecrets } from '../config/redact.js';
 import type { RelayConfig } from '../config/relay-config.js';
@@ -22,7 +23,10 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (args.command === 'version') {
-    console.log(process.env.npm_package_version ?? 'outbox-relay');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    console.log(pkg.version);
     return 0;
   }
   const config = loadConfig({ env: process.env, file: args.configFile });
