@@ -6,10 +6,12 @@
 #   npm run stack -- stop-kafka | start-kafka | stop-pg [fast|immediate] | start-pg
 #   npm run stack -- restart-pg [fast|immediate]       (immediate = a PostgreSQL crash)
 #   npm run stack -- scratch-start PORT WAL_LEVEL | scratch-stop PORT   (throwaway clusters for tests)
+#   npm run stack -- registry-up | registry-down   (a schema registry, not part of `up`; `down` stops it)
 #
 # `up` is idempotent: it reuses what runs, waits until both services answer, then writes .stack/env.
 # Ports: 54329 (PostgreSQL), 19092 (Kafka), 19093 (KRaft controller); STACK_PG_PORT, STACK_KAFKA_PORT and
 # STACK_KAFKA_CONTROLLER_PORT override them, e.g. for a second checkout on the same machine.
+# The schema registry (Apicurio, Confluent-compatible API) listens on 18081 (STACK_REGISTRY_PORT).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,12 +35,24 @@ KAFKA_BROKERS=127.0.0.1:${STACK_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER=127.0.0.1:${STACK_KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_POM="$ROOT/scripts/kafka/pom.xml"
 
+REGISTRY_VERSION=3.0.9 # as in scripts/registry/pom.xml
+REGISTRY_HOME="$STACK/registry" # app-VERSION/ (the unpacked release), registry.pid, registry.log, mvn.log
+REGISTRY_APP="$REGISTRY_HOME/app-$REGISTRY_VERSION"
+REGISTRY_JAR="$REGISTRY_APP/apicurio-registry-app-$REGISTRY_VERSION-runner.jar"
+REGISTRY_PID_FILE="$REGISTRY_HOME/registry.pid"
+REGISTRY_LOG="$REGISTRY_HOME/registry.log"
+REGISTRY_PORT=${STACK_REGISTRY_PORT:-18081}
+REGISTRY_POM="$ROOT/scripts/registry/pom.xml"
+SCHEMA_REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
+
 # shellcheck source=scripts/stack/common.sh
 . "$ROOT/scripts/stack/common.sh"
 # shellcheck source=scripts/stack/postgres.sh
 . "$ROOT/scripts/stack/postgres.sh"
 # shellcheck source=scripts/stack/kafka.sh
 . "$ROOT/scripts/stack/kafka.sh"
+# shellcheck source=scripts/stack/registry.sh
+. "$ROOT/scripts/stack/registry.sh"
 
 # --- commands --------------------------------------------------------------------------------------------
 
@@ -50,6 +64,7 @@ PG_BIN=$PG_BIN
 PGDATA=$PG_HOME/data
 STACK_OS_USER=$STACK_OS_USER
 EOF
+  if registry_pid >/dev/null; then echo "SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL" >>"$STACK/env"; fi
 }
 
 cmd_up() {
@@ -89,6 +104,7 @@ cmd_scratch_stop() {
 
 cmd_down() {
   local home
+  registry_stop
   kafka_stop
   pg_stop "$PG_HOME" fast
   log "postgres stopped"
@@ -111,6 +127,9 @@ cmd_status() {
   else
     echo "kafka:    stopped"
   fi
+  if pid=$(registry_pid); then
+    echo "registry: running, pid $pid, $SCHEMA_REGISTRY_URL, log $REGISTRY_LOG"
+  fi
   for home in "$(readlink -f "$STACK/scratch")"/pg-*; do
     [[ -d $home/data ]] && pg_running "$home" && echo "scratch:  postgres running from $home/data"
   done
@@ -123,7 +142,7 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -137,6 +156,7 @@ main() {
     return
     ;;
   up | down | status | stop-kafka | start-kafka | restart-pg | stop-pg | start-pg | scratch-start | scratch-stop) ;;
+  registry-up | registry-down) ;;
   *) usage ;;
   esac
   mkdir -p "$STACK" && chmod 755 "$STACK"
@@ -146,7 +166,7 @@ main() {
   STACK_OS_USER=$(os_user)
   # Without binaries no cluster of ours can run: down and status need none, the others install them.
   PG_BIN=$(find_pg_bin) || PG_BIN=''
-  if [[ -z $PG_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop)$ ]]; then
+  if [[ -z $PG_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down)$ ]]; then
     install_postgres
     PG_BIN=$(find_pg_bin) || die "PostgreSQL binaries still not found under /usr/lib/postgresql/*/bin"
   fi
@@ -181,6 +201,8 @@ main() {
     ;;
   scratch-start) cmd_scratch_start "$@" ;;
   scratch-stop) cmd_scratch_stop "$@" ;;
+  registry-up) registry_start ;;
+  registry-down) registry_stop ;;
   esac
 }
 
