@@ -225,14 +225,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'maxInflightEvents',
     env: 'OUTBOX_MAX_INFLIGHT_EVENTS',
     parse: integer(1, 10_000_000),
-    fallback: 50_000,
+    fallback: 20_000,
     description: 'Received but unacknowledged events at which the relay stops reading the WAL',
   }),
   option({
     key: 'maxInflightBytes',
     env: 'OUTBOX_MAX_INFLIGHT_BYTES',
     parse: integer(64 * 1024, 4096 * MiB),
-    fallback: 32 * MiB,
+    fallback: 16 * MiB,
     description: 'Received but unacknowledged bytes at which the relay stops reading the WAL',
   }),
   option({
