@@ -9,6 +9,19 @@ die() {
   exit 1
 }
 now() { date +%s%N; }
+
+# terminate NAME PID: SIGTERM, then SIGKILL if still running after 20 s; returns once it is gone.
+terminate() {
+  local name=$1 pid=$2
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 20))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name (pid $pid) still running after 20s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  fi
+}
 since() { awk -v start="$1" -v end="$(now)" 'BEGIN { printf "%.1fs", (end - start) / 1e9 }'; }
 show_tail() {
   [[ -s $1 ]] || return 0

@@ -164,14 +164,7 @@ kafka_stop() {
     rm -f "$KAFKA_PID_FILE"
     return 0
   }
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 20))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "kafka (pid $pid) still running after 20s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
+  terminate "kafka" "$pid"
   rm -f "$KAFKA_PID_FILE"
   log "kafka stopped (pid $pid)"
 }

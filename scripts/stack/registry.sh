@@ -121,14 +121,7 @@ registry_stop() {
     registry_env_line remove
     return 0
   }
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 20))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "schema registry (pid $pid) still running after 20s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
-  fi
+  terminate "schema registry" "$pid"
   rm -f "$REGISTRY_PID_FILE"
   registry_env_line remove
   log "schema registry stopped (pid $pid)"
