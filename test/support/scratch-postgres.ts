@@ -1,8 +1,13 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
 import { stackCommand } from './services.js';
 
 export interface ScratchPostgres {
   /** Same role, password and database name as the main cluster, on the requested port. */
   readonly url: string;
+  /** The superuser over the cluster's unix socket (trusted there), for settings only a superuser may change. */
+  readonly superuser: pg.ClientConfig;
   /** Stops the cluster and deletes its directory. */
   stop(): Promise<void>;
 }
@@ -17,8 +22,15 @@ export async function startScratchPostgres(options: {
 }): Promise<ScratchPostgres> {
   const port = String(options.port);
   const url = await stackCommand('scratch-start', port, options.walLevel);
+  const scratchDir = realpathSync(fileURLToPath(new URL('../../.stack/scratch', import.meta.url)));
   return {
     url,
+    superuser: {
+      host: `${scratchDir}/pg-${port}/sock`,
+      port: options.port,
+      user: 'postgres',
+      database: 'postgres',
+    },
     stop: async () => {
       await stackCommand('scratch-stop', port);
     },
