@@ -37,74 +37,32 @@ function table(header: string[], rows: string[][]): string {
   return [row(header), row(header.map(() => '---')), ...padded.map(row)].join('\n');
 }
 
+/** A ceiling's row: its rate and our ratio to it, or why it failed (table() pads the rest). */
+function ceilingRow(
+  label: string,
+  result: { eventsPerSecond: number; mbPerSecond: number } | { error: string },
+  oursPerSecond: number | undefined,
+): string[] {
+  if ('error' in result) return [label, `failed: ${result.error.split('\n')[0]}`];
+  const cells = [label, n(result.eventsPerSecond), n(result.mbPerSecond, 1), '', '', '', '', ''];
+  return [...cells, n(ratio(oursPerSecond, result.eventsPerSecond), 2)];
+}
+
 function catchUpSection(group: CatchUpGroup): string {
   const load = group.workload;
   const ours = catchUpOf(group, RELAY);
   const rows: string[][] = [];
-  if (group.decode) {
-    rows.push(
-      failed(group.decode)
-        ? [
-            'pg_recvlogical (decode ceiling)',
-            `failed: ${group.decode.error.split('\n')[0]}`,
-            '',
-            '',
-            '',
-            '',
-            '',
-            '',
-          ]
-        : [
-            'pg_recvlogical (decode ceiling)',
-            n(group.decode.eventsPerSecond),
-            n(group.decode.mbPerSecond, 1),
-            '',
-            '',
-            '',
-            '',
-            '',
-            n(ratio(ours?.eventsPerSecond, group.decode.eventsPerSecond), 2),
-          ],
-    );
-  }
+  if (group.decode)
+    rows.push(ceilingRow('pg_recvlogical (decode ceiling)', group.decode, ours?.eventsPerSecond));
   if (group.producer) {
-    rows.push(
-      failed(group.producer)
-        ? [
-            'ProducerPerformance (producer ceiling)',
-            `failed: ${group.producer.error.split('\n')[0]}`,
-            '',
-            '',
-            '',
-            '',
-            '',
-            '',
-          ]
-        : [
-            `ProducerPerformance (producer ceiling, ${group.producer.recordSize} B records)`,
-            n(group.producer.eventsPerSecond),
-            n(group.producer.mbPerSecond, 1),
-            '',
-            '',
-            '',
-            '',
-            '',
-            n(ratio(ours?.eventsPerSecond, group.producer.eventsPerSecond), 2),
-          ],
-    );
+    const label = failed(group.producer)
+      ? 'ProducerPerformance (producer ceiling)'
+      : `ProducerPerformance (producer ceiling, ${group.producer.recordSize} B records)`;
+    rows.push(ceilingRow(label, group.producer, ours?.eventsPerSecond));
   }
   for (const result of group.results) {
     if (failed(result)) {
-      rows.push([
-        result.system ?? '?',
-        `not measured: ${result.error.split('\n')[0]?.slice(0, 200)}`,
-        '',
-        '',
-        '',
-        '',
-        '',
-        '',
-      ]);
+      rows.push([result.system ?? '?', `not measured: ${result.error.split('\n')[0]?.slice(0, 200)}`]);
       continue;
     }
     const verification = result.verification
