@@ -15,9 +15,12 @@ echo "== outbox-relay init --create-table"
 relay init --create-table
 
 echo "== starting the relay (log: .stack/demo-relay.log, metrics: http://127.0.0.1:${OUTBOX_METRICS_PORT}/metrics)"
-relay run > .stack/demo-relay.log 2>&1 &
+# Not through relay(): $! must be node itself, so that the signals below reach it.
+node --import tsx src/cli/main.ts run > .stack/demo-relay.log 2>&1 &
 RELAY_PID=$!
 trap 'kill "$RELAY_PID" 2>/dev/null || true' EXIT
+# Ctrl-C or a SIGTERM must not leave the relay running: exit through the EXIT trap.
+trap 'exit 130' INT TERM
 for _ in $(seq 1 60); do
   relay status 2>/dev/null | grep -q '^streaming *yes' && break
   kill -0 "$RELAY_PID" 2>/dev/null || { cat .stack/demo-relay.log; exit 1; }
@@ -36,8 +39,8 @@ wait "$CONSUMER_PID"
 echo "== stopping the relay (SIGTERM: drain, confirm, exit)"
 kill -TERM "$RELAY_PID"
 wait "$RELAY_PID" || true
-trap - EXIT
-tail -n 3 .stack/demo-relay.log
+trap - EXIT INT TERM
+grep -E 'draining|stopped' .stack/demo-relay.log
 # The server notices the closed connection a moment later.
 for _ in $(seq 1 20); do relay status | grep -q '^streaming *no' && break; sleep 0.5; done
 relay status
