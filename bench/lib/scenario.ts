@@ -123,20 +123,7 @@ export async function prepareWalScenario(
       await client.query(`CREATE PUBLICATION ${DEBEZIUM_PUBLICATION} FOR TABLE public.outbox`);
       await createSlot(client, slotName(url, 'debezium'));
     }
-    const started = performance.now();
-    await fill(client, 'public.outbox', aggregateType, load);
-    const writeSeconds = (performance.now() - started) / 1000;
-    await flushWal(client);
-    return {
-      database,
-      url,
-      workload: load,
-      aggregateType,
-      endLsn: await currentWalLsn(client),
-      payloadBytes: await payloadTotalBytes(client, 'public.outbox'),
-      writeSeconds,
-      topics,
-    };
+    return writeWorkload(client, 'public.outbox', { database, url, workload: load, aggregateType, topics });
   });
 }
 
@@ -153,21 +140,13 @@ export async function preparePollingScenario(
   await createTopics(ctx.kafka, topics);
   return withClient(url, async (client) => {
     await client.query(POLLING_TABLE_SQL);
-    const started = performance.now();
-    await fill(client, POLLING_TABLE, aggregateType, load);
-    const writeSeconds = (performance.now() - started) / 1000;
-    await flushWal(client);
-    await client.query(`VACUUM ANALYZE ${POLLING_TABLE}`);
-    return {
-      database,
-      url,
-      workload: load,
-      aggregateType,
-      endLsn: await currentWalLsn(client),
-      payloadBytes: await payloadTotalBytes(client, POLLING_TABLE),
-      writeSeconds,
-      topics,
-    };
+    // Fresh statistics for the polling worker's index scans, as autovacuum would leave them.
+    return writeWorkload(
+      client,
+      POLLING_TABLE,
+      { database, url, workload: load, aggregateType, topics },
+      () => client.query(`VACUUM ANALYZE ${POLLING_TABLE}`).then(() => undefined),
+    );
   });
 }
 
@@ -185,4 +164,24 @@ export async function dropScenario(
     ctx.log(`could not drop database ${scenario.database}: ${String(error)}`),
   );
   await deleteTopics(ctx.kafka, scenario.topics);
+}
+
+/** Writes the workload into `table`, timed, and describes what the scenario now holds. */
+async function writeWorkload(
+  client: pg.ClientBase,
+  table: string,
+  scenario: Pick<WalScenario, 'database' | 'url' | 'workload' | 'aggregateType' | 'topics'>,
+  afterWrite: () => Promise<void> = async () => undefined,
+): Promise<WalScenario> {
+  const started = performance.now();
+  await fill(client, table, scenario.aggregateType, scenario.workload);
+  const writeSeconds = (performance.now() - started) / 1000;
+  await flushWal(client);
+  await afterWrite();
+  return {
+    ...scenario,
+    endLsn: await currentWalLsn(client),
+    payloadBytes: await payloadTotalBytes(client, table),
+    writeSeconds,
+  };
 }
