@@ -71,6 +71,21 @@ export class KafkaSendError extends RelayError {
   }
 }
 
+/** A Schema Registry call failed; retriable when the registry is down or overloaded, not when it refused. */
+export class SchemaRegistryError extends RelayError {
+  readonly retriable: boolean;
+
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    retriable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.retriable = retriable;
+  }
+}
+
 /** A row of the outbox that cannot become a Kafka record (null key, bad topic, too large). */
 export class PoisonEventError extends RelayError {
   readonly retriable = false;

@@ -1,4 +1,4 @@
-import type { KafkaSendError, RelayError } from './errors.js';
+import type { KafkaSendError, RelayError, SchemaRegistryError } from './errors.js';
 import type { Lsn } from './replication/lsn.js';
 
 /** Where the relay is; `/readyz` is true only while `streaming`. */
@@ -8,6 +8,7 @@ export type RelayState =
   | 'connecting'
   | 'streaming'
   | 'kafka-unavailable'
+  | 'registry-unavailable'
   | 'backing-off'
   | 'draining'
   | 'stopped'
@@ -20,6 +21,8 @@ export interface RelayEvents {
   'batch:sent': [events: number, bytes: number, seconds: number];
   'batch:failed': [error: KafkaSendError, attempt: number, delayMs: number];
   /** One event acknowledged by the broker; commitTimeMs is its transaction's commit time. */
+  /** A Schema Registry call failed and will be retried (OUTBOX_VALUE_ENCODING=avro). */
+  'registry:failed': [error: SchemaRegistryError, attempt: number, delayMs: number];
   'event:acknowledged': [topic: string, commitTimeMs: number, ackTimeMs: number];
   'checkpoint:confirmed': [lsn: Lsn];
   /** A poison event was sent to the dead-letter topic (reason: null-key, too-large, ...). */

@@ -1,10 +1,14 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { AvroEncodingSink } from './avro/avro-sink.js';
+import type { SchemaSource } from './avro/schema-source.js';
+import { schemasFromConfig } from './avro/schemas-from-config.js';
 import { redactConfig } from './config/redact.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { errorMessage, isRetriable, KafkaSendError, RelayError, ReplicationError } from './errors.js';
 import { createKafka } from './kafka/client.js';
 import { KafkajsProducer } from './kafka/producer.js';
+import type { RecordSink } from './kafka/record-sink.js';
 import { classifyKafkaError } from './kafka/send-errors.js';
 import { KafkaSink } from './kafka/sink.js';
 import { fullJitterDelay, sleep } from './lifecycle/backoff.js';
@@ -81,7 +85,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   /** Stops reading, waits for in-flight events (bounded by the drain timeout), confirms, closes. Idempotent. */
   async stop(): Promise<void> {
     // Readiness drops at once: a draining relay reads nothing more.
-    if (this.currentState === 'streaming' || this.currentState === 'kafka-unavailable')
+    if (['streaming', 'kafka-unavailable', 'registry-unavailable'].includes(this.currentState))
       this.setState('draining');
     this.stopping.abort();
     await this.started?.catch(() => undefined);
@@ -96,7 +100,8 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     } finally {
       await metadata.end().catch(() => undefined);
     }
-    const { producer, sink } = await this.connectKafka();
+    const schemas = this.config.valueEncoding === 'avro' ? await schemasFromConfig(this.config) : undefined;
+    const { producer, sink } = await this.connectKafka(schemas);
     let ready: () => void = () => undefined;
     const firstReady = new Promise<void>((resolve) => {
       ready = resolve;
@@ -108,7 +113,9 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     await Promise.race([firstReady, this.finished]);
   }
 
-  private async connectKafka(): Promise<{ producer: KafkajsProducer; sink: KafkaSink }> {
+  private async connectKafka(
+    schemas: SchemaSource | undefined,
+  ): Promise<{ producer: KafkajsProducer; sink: RecordSink }> {
     const producer = new KafkajsProducer(createKafka(this.config, this.logger), this.config.kafkaCompression);
     try {
       await producer.connect();
@@ -134,11 +141,26 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
         this.setState('streaming');
       },
     });
-    return { producer, sink };
+    return { producer, sink: schemas ? this.encodingAvro(sink, schemas) : sink };
+  }
+
+  private encodingAvro(kafka: KafkaSink, schemas: SchemaSource): AvroEncodingSink {
+    return new AvroEncodingSink(kafka, schemas, this.config, {
+      registryFailed: (error, attempt, delayMs) => {
+        if (attempt === 0)
+          this.logger.warn({ err: error }, 'schema registry unavailable; retrying with backoff');
+        this.setState('registry-unavailable');
+        this.emit('registry:failed', error, attempt, delayMs);
+      },
+      registryRecovered: () => {
+        this.logger.info('schema registry reachable again');
+        this.setState('streaming');
+      },
+    });
   }
 
   /** Runs sessions until stopped; reconnects after retriable failures with backoff. */
-  private async runSessions(sink: KafkaSink, onReady: () => void): Promise<void> {
+  private async runSessions(sink: RecordSink, onReady: () => void): Promise<void> {
     try {
       for (let attempt = 0; !this.stopping.signal.aborted; ) {
         try {
@@ -166,7 +188,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   }
 
   /** One session: take the leader lock, check the slot, stream until stopped or failed. */
-  private async runSession(sink: KafkaSink, onReady: () => void): Promise<void> {
+  private async runSession(sink: RecordSink, onReady: () => void): Promise<void> {
     this.setState('connecting');
     const leader = await connectMetadata(this.config.databaseUrl, `${APPLICATION_NAME} leader`);
     try {

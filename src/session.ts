@@ -4,17 +4,29 @@ import { InflightBudget } from './checkpoint/inflight.js';
 import { type PendingTransaction, Watermark } from './checkpoint/watermark.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { DecodeError, PoisonEventError } from './errors.js';
-import type { KafkaSink } from './kafka/sink.js';
+import type { Delivery } from './kafka/batch.js';
+import type { RecordSink } from './kafka/record-sink.js';
 import { sleep } from './lifecycle/backoff.js';
 import { deadLetterRecord } from './outbox/dead-letter.js';
 import type { OutboxLayout } from './outbox/layout.js';
 import { compileRowMapper, isOutboxRelation, type RowMapper } from './outbox/mapper.js';
-import type { OutboxRecord } from './outbox/record.js';
+import { assertPublishableSize, type OutboxRecord } from './outbox/record.js';
 import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
 import { pgMicrosToUnixMs } from './replication/pg-time.js';
 import type { InsertMessage, PgOutputMessage, RelationMessage } from './replication/pgoutput/messages.js';
 import type { Keepalive, WalData } from './replication/protocol.js';
 import type { ReplicationStream } from './replication/stream.js';
+
+type DeadLetterFallback = Delivery['deadLetter'];
+
+/** Where a row came from, for its dead-letter record. */
+interface RowContext {
+  readonly relation: RelationMessage;
+  readonly values: InsertMessage['values'];
+  readonly lsn: Lsn;
+  readonly xid: number;
+  readonly commitTimeMs: number;
+}
 
 /** What a session reports to the relay that owns it. */
 export interface SessionHooks {
@@ -41,7 +53,7 @@ export class ReplicationSession {
 
   constructor(
     private readonly stream: ReplicationStream,
-    private readonly sink: KafkaSink,
+    private readonly sink: RecordSink,
     private readonly layout: OutboxLayout,
     private readonly config: RelayConfig,
     private readonly logger: Logger,
@@ -129,53 +141,66 @@ export class ReplicationSession {
   }
 
   /** The row's record, or its dead-letter record when it cannot be published. */
-  private toRecord(insert: InsertMessage, wal: WalData): OutboxRecord {
+  private toRecord(
+    insert: InsertMessage,
+    wal: WalData,
+  ): { record: OutboxRecord; deadLetter: DeadLetterFallback } {
     const outbox = this.outbox as { relation: RelationMessage; mapRow: RowMapper };
     let originalTopic: string | undefined;
+    const context = {
+      relation: outbox.relation,
+      values: insert.values,
+      lsn: wal.walStart,
+      xid: this.xid,
+      commitTimeMs: this.commitTimeMs,
+    };
+    const deadLetter = (error: PoisonEventError) => this.deadLetter(error, context, originalTopic);
     try {
       const record = outbox.mapRow(insert.values, this.commitTimeMs);
       originalTopic = record.topic;
-      if (record.sizeBytes > this.config.maxRecordBytes) {
-        throw new PoisonEventError(
-          `record of ${record.sizeBytes} bytes exceeds OUTBOX_MAX_RECORD_BYTES=${this.config.maxRecordBytes}`,
-          'too-large',
-        );
-      }
-      return record;
+      assertPublishableSize(record, this.config.maxRecordBytes);
+      return { record, deadLetter };
     } catch (error) {
       if (!(error instanceof PoisonEventError)) throw error;
-      const lsn = formatLsn(wal.walStart);
-      if (this.config.onPoison === 'stop') {
-        throw new PoisonEventError(
-          `poison event at LSN ${lsn} (xid ${this.xid}): ${error.message}. Fix the row's data, or set OUTBOX_ON_POISON=dlq`,
-          error.reason,
-        );
-      }
-      this.logger.warn({ reason: error.reason, lsn, xid: this.xid, topic: originalTopic }, error.message);
-      this.hooks.deadLettered(error.reason);
-      return deadLetterRecord(
-        this.config.dlqTopic,
-        {
-          relation: outbox.relation,
-          values: insert.values,
-          reason: error.reason,
-          error: error.message,
-          originalTopic,
-          lsn,
-          xid: this.xid,
-          commitTimeMs: this.commitTimeMs,
-        },
-        this.config.maxRecordBytes,
-      );
+      return { record: deadLetter(error), deadLetter: undefined };
     }
   }
 
-  private publish(transaction: PendingTransaction, record: OutboxRecord): void {
+  /**
+   * The dead-letter record of a poison event (OUTBOX_ON_POISON=dlq), or a fatal error (=stop).
+   * Called here for the mapper's verdict, and by a later stage (Avro) for its own.
+   */
+  private deadLetter(
+    error: PoisonEventError,
+    row: RowContext,
+    originalTopic: string | undefined,
+  ): OutboxRecord {
+    const lsn = formatLsn(row.lsn);
+    if (this.config.onPoison === 'stop') {
+      throw new PoisonEventError(
+        `poison event at LSN ${lsn} (xid ${row.xid}): ${error.message}. Fix the row's data, or set OUTBOX_ON_POISON=dlq`,
+        error.reason,
+      );
+    }
+    this.logger.warn({ reason: error.reason, lsn, xid: row.xid, topic: originalTopic }, error.message);
+    this.hooks.deadLettered(error.reason);
+    return deadLetterRecord(
+      this.config.dlqTopic,
+      { ...row, reason: error.reason, error: error.message, originalTopic, lsn },
+      this.config.maxRecordBytes,
+    );
+  }
+
+  private publish(
+    transaction: PendingTransaction,
+    { record, deadLetter }: { record: OutboxRecord; deadLetter: DeadLetterFallback },
+  ): void {
     const commitTimeMs = this.commitTimeMs;
     this.watermark.addEvent(transaction);
     this.inflight.add(record.sizeBytes);
     this.sink.enqueue({
       record,
+      deadLetter,
       onAcknowledged: () => {
         this.inflight.release(record.sizeBytes);
         this.watermark.acknowledge(transaction);

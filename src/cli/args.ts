@@ -9,9 +9,11 @@ export interface CliArgs {
   readonly createTable: boolean;
   readonly json: boolean;
   readonly pretty: boolean;
+  /** `run --register`: the same as OUTBOX_AVRO_REGISTER=true. */
+  readonly register: boolean;
 }
 
-const FLAGS = new Set(['--create-table', '--json', '--pretty', '--help', '-h', '--version']);
+const FLAGS = new Set(['--create-table', '--json', '--pretty', '--register', '--help', '-h', '--version']);
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   let command: CliArgs['command'] | undefined;
@@ -47,5 +49,6 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     createTable: flags.has('--create-table'),
     json: flags.has('--json'),
     pretty: flags.has('--pretty'),
+    register: flags.has('--register'),
   };
 }

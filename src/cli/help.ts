@@ -8,8 +8,10 @@ Usage: outbox-relay <command> [--config file.json] [options]
 Commands:
   init [--create-table]  Check wal_level and privileges; create the table (if asked),
                          the publication, then the replication slot. Idempotent.
-  run [--pretty]         Stream until SIGTERM/SIGINT; then drain, confirm and exit 0.
+  run [--pretty] [--register]
+                         Stream until SIGTERM/SIGINT; then drain, confirm and exit 0.
                          A second signal exits at once (unconfirmed events are resent).
+                         --register: register the Avro schemas (OUTBOX_AVRO_REGISTER).
   status [--json]        Slot, confirmed LSN, lag in bytes, wal_status, whether a relay streams.
 
 Settings come from the environment (below), or a JSON file of the same settings by their

@@ -29,7 +29,8 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(pkg.version);
     return 0;
   }
-  const config = loadConfig({ env: process.env, file: args.configFile });
+  const env = args.register ? { ...process.env, OUTBOX_AVRO_REGISTER: 'true' } : process.env;
+  const config = loadConfig({ env, file: args.configFile });
   switch (args.command) {
     case 'init':
       return init(config, args);

@@ -107,8 +107,46 @@ function crossFieldProblems(config: RelayConfig): ConfigError[] {
       ),
     );
   }
+  problems.push(...avroProblems(config));
   if (!/\{[^}]+\}/.test(config.topicTemplate) && /[{}]/.test(config.topicTemplate)) {
     problems.push(new ConfigError('OUTBOX_TOPIC_TEMPLATE', 'has an unbalanced { or }; use {column_name}'));
+  }
+  return problems;
+}
+
+function avroProblems(config: RelayConfig): ConfigError[] {
+  const problems: ConfigError[] = [];
+  if (config.valueEncoding === 'avro' && !config.schemaRegistryUrl) {
+    problems.push(
+      new ConfigError('OUTBOX_SCHEMA_REGISTRY_URL', 'is required with OUTBOX_VALUE_ENCODING=avro'),
+    );
+  }
+  if (Boolean(config.schemaRegistryUsername) !== Boolean(config.schemaRegistryPassword)) {
+    problems.push(
+      new ConfigError(
+        'OUTBOX_SCHEMA_REGISTRY_USERNAME',
+        'basic auth needs both OUTBOX_SCHEMA_REGISTRY_USERNAME and OUTBOX_SCHEMA_REGISTRY_PASSWORD',
+      ),
+    );
+  }
+  if (config.avroRegister && !config.avroSchemasDir) {
+    problems.push(
+      new ConfigError(
+        'OUTBOX_AVRO_REGISTER',
+        'registers the schemas of OUTBOX_AVRO_SCHEMAS_DIR, which is not set; set it, or turn registering off',
+      ),
+    );
+  }
+  const needsEventType =
+    config.valueEncoding === 'avro' &&
+    (config.avroSchemasDir !== '' || config.avroSubjectStrategy === 'record');
+  if (needsEventType && !config.eventTypeColumn) {
+    problems.push(
+      new ConfigError(
+        'OUTBOX_COLUMN_EVENT_TYPE',
+        'is empty, but Avro schemas are chosen by event type here; name the event type column',
+      ),
+    );
   }
   return problems;
 }

@@ -1,6 +1,7 @@
 import {
   boolean,
   brokerList,
+  httpUrl,
   integer,
   nonEmpty,
   oneOf,
@@ -17,6 +18,7 @@ import {
   PRESETS,
   type RelayConfig,
   SASL_MECHANISMS,
+  SUBJECT_STRATEGIES,
   VALUE_ENCODINGS,
 } from './relay-config.js';
 
@@ -146,7 +148,53 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: oneOf(VALUE_ENCODINGS),
     fallback: 'json-text',
     description:
-      "'json-text' (the payload as stored) or 'json-string' (the payload as an escaped JSON string)",
+      "'json-text' (the payload as stored), 'json-string' (the payload as an escaped JSON string) or 'avro' (Confluent wire format; needs OUTBOX_SCHEMA_REGISTRY_URL)",
+  }),
+  option({
+    key: 'schemaRegistryUrl',
+    env: 'OUTBOX_SCHEMA_REGISTRY_URL',
+    parse: httpUrl,
+    fallback: '',
+    description: 'Confluent-compatible Schema Registry (http[s]://host:port[/path]); required for avro',
+  }),
+  option({
+    key: 'schemaRegistryUsername',
+    env: 'OUTBOX_SCHEMA_REGISTRY_USERNAME',
+    parse: text,
+    fallback: '',
+    description: 'Schema Registry basic-auth user (an API key on Confluent Cloud); empty for none',
+  }),
+  option({
+    key: 'schemaRegistryPassword',
+    env: 'OUTBOX_SCHEMA_REGISTRY_PASSWORD',
+    parse: text,
+    fallback: '',
+    secret: true,
+    description: 'Schema Registry basic-auth password (never logged)',
+  }),
+  option({
+    key: 'avroSchemasDir',
+    env: 'OUTBOX_AVRO_SCHEMAS_DIR',
+    parse: text,
+    fallback: '',
+    description:
+      "Directory of <event_type>.avsc files, one record schema per event type; empty: use each subject's latest version in the registry",
+  }),
+  option({
+    key: 'avroSubjectStrategy',
+    env: 'OUTBOX_AVRO_SUBJECT_STRATEGY',
+    parse: oneOf(SUBJECT_STRATEGIES),
+    fallback: 'topic',
+    description:
+      "Subject of a record's schema: 'topic' (<topic>-value) or 'record' (the record's full name; without a schema directory, the event type)",
+  }),
+  option({
+    key: 'avroRegister',
+    env: 'OUTBOX_AVRO_REGISTER',
+    parse: boolean,
+    fallback: false,
+    description:
+      "Register the directory's schemas (also `run --register`); off: they must be registered already",
   }),
   option({
     key: 'eventIdHeader',

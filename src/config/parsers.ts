@@ -71,6 +71,21 @@ export const postgresUrl: Parser<string> = (raw, field) => {
   return raw;
 };
 
+/** An http(s) URL, or empty for none. */
+export const httpUrl: Parser<string> = (raw, field) => {
+  if (raw.trim() === '') return '';
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(field, `expected a URL like http://registry:8081, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(field, `expected an http:// or https:// URL, got the scheme "${url.protocol}"`);
+  }
+  return raw.trim().replace(/\/+$/, '');
+};
+
 export const brokerList: Parser<string[]> = (raw, field) => {
   const brokers = raw
     .split(',')

@@ -15,6 +15,12 @@ export interface RelayConfig {
   readonly timestampColumn: string;
   readonly topicTemplate: string;
   readonly valueEncoding: ValueEncoding;
+  readonly schemaRegistryUrl: string;
+  readonly schemaRegistryUsername: string;
+  readonly schemaRegistryPassword: string;
+  readonly avroSchemasDir: string;
+  readonly avroSubjectStrategy: SubjectStrategy;
+  readonly avroRegister: boolean;
   readonly eventIdHeader: string;
   readonly eventTypeHeader: string;
   readonly additionalPlacement: string;
@@ -45,9 +51,17 @@ export interface RelayConfig {
 export const PRESETS = ['default', 'debezium'] as const;
 export type Preset = (typeof PRESETS)[number];
 
-/** `json-text`: the payload's JSON text itself; `json-string`: that text as a JSON string, as Debezium's JsonConverter writes it. */
-export const VALUE_ENCODINGS = ['json-text', 'json-string'] as const;
+/**
+ * `json-text`: the payload's JSON text itself; `json-string`: that text as a JSON string, as
+ * Debezium's JsonConverter writes it; `avro`: the payload converted to its Avro schema, in the
+ * Confluent wire format (magic byte 0, 4-byte schema id, Avro binary).
+ */
+export const VALUE_ENCODINGS = ['json-text', 'json-string', 'avro'] as const;
 export type ValueEncoding = (typeof VALUE_ENCODINGS)[number];
+
+/** Confluent's subject name strategies: `topic` is `<topic>-value`, `record` the record's full name. */
+export const SUBJECT_STRATEGIES = ['topic', 'record'] as const;
+export type SubjectStrategy = (typeof SUBJECT_STRATEGIES)[number];
 
 /** `dlq`: send the row to the dead-letter topic and go on; `stop`: stop the relay, confirming nothing past it. */
 export const POISON_POLICIES = ['dlq', 'stop'] as const;

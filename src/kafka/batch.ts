@@ -1,10 +1,17 @@
 import type { Message, TopicMessages } from 'kafkajs';
+import type { PoisonEventError } from '../errors.js';
 import type { OutboxRecord } from '../outbox/record.js';
 
 /** A record waiting for Kafka, and what to call once the broker has it. */
 export interface Delivery {
   readonly record: OutboxRecord;
   readonly onAcknowledged: () => void;
+  /**
+   * The record to send instead when a later stage finds this one unpublishable (its payload does
+   * not match its Avro schema); it may throw, to stop the relay (OUTBOX_ON_POISON=stop).
+   * Undefined for a dead-letter record, which is sent as it is.
+   */
+  readonly deadLetter: ((error: PoisonEventError) => OutboxRecord) | undefined;
 }
 
 /** Groups deliveries by topic, keeping their order, in the shape of kafkajs's sendBatch. */

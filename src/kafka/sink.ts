@@ -1,8 +1,9 @@
 import type { KafkaSendError } from '../errors.js';
-import { fullJitterDelay, sleep } from '../lifecycle/backoff.js';
+import { retryWhileRetriable } from '../lifecycle/backoff.js';
 import { type Delivery, toTopicMessages } from './batch.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import type { BatchProducer } from './producer.js';
+import type { RecordSink } from './record-sink.js';
 import { classifyKafkaError } from './send-errors.js';
 
 export interface SinkOptions {
@@ -26,7 +27,7 @@ const RETRY_BASE_MS = 200;
  * batches grow with the broker's round trip. A retriable failure resends the same batch
  * with backoff, for ever; anything else fails the sink (`failed` rejects).
  */
-export class KafkaSink {
+export class KafkaSink implements RecordSink {
   private readonly queue = new DeliveryQueue();
   private readonly abort = new AbortController();
   private sending = false;
@@ -111,23 +112,22 @@ export class KafkaSink {
   private async sendWithRetry(batch: Delivery[]): Promise<void> {
     const messages = toTopicMessages(batch);
     const bytes = batch.reduce((sum, delivery) => sum + delivery.record.sizeBytes, 0);
-    for (let attempt = 0; ; attempt++) {
-      const started = performance.now();
-      try {
+    await retryWhileRetriable(
+      async (attempt) => {
+        if (attempt > 0) await this.producer.reset().catch(() => undefined);
+        const started = performance.now();
         await this.producer.send(messages);
         this.observer.batchSent(batch.length, bytes, (performance.now() - started) / 1000);
         if (attempt > 0) this.observer.sendRecovered();
-        return;
-      } catch (error) {
-        const failure = classifyKafkaError(error);
-        if (!failure.retriable || this.abort.signal.aborted) throw failure;
-        const delay = fullJitterDelay(attempt, RETRY_BASE_MS, this.options.retryMaxMs);
-        this.observer.sendFailed(failure, attempt, delay);
-        await sleep(delay, this.abort.signal);
-        if (this.abort.signal.aborted) throw failure;
-        await this.producer.reset().catch(() => undefined);
-      }
-    }
+      },
+      {
+        classify: classifyKafkaError,
+        baseMs: RETRY_BASE_MS,
+        maxMs: this.options.retryMaxMs,
+        signal: this.abort.signal,
+        onRetry: (failure, attempt, delay) => this.observer.sendFailed(failure, attempt, delay),
+      },
+    );
   }
 
   private notifyIfIdle(): void {

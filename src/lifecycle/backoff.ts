@@ -22,3 +22,37 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
   });
 }
+
+export interface RetryOptions<E> {
+  /** Turns whatever the operation threw into an error that says whether retrying may help. */
+  readonly classify: (error: unknown) => E & { readonly retriable: boolean };
+  readonly baseMs: number;
+  readonly maxMs: number;
+  /** Aborting ends the retries: the last failure is thrown. */
+  readonly signal: AbortSignal;
+  /** Before each wait: report the failure. */
+  readonly onRetry: (error: E, attempt: number, delayMs: number) => void;
+}
+
+/**
+ * Runs `operation(attempt)` until it succeeds, waiting with full-jitter backoff after each
+ * retriable failure, for as long as the signal is not aborted. A failure that is not retriable
+ * is thrown at once, classified.
+ */
+export async function retryWhileRetriable<T, E>(
+  operation: (attempt: number) => Promise<T>,
+  options: RetryOptions<E>,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation(attempt);
+    } catch (error) {
+      const failure = options.classify(error);
+      if (!failure.retriable || options.signal.aborted) throw failure;
+      const delay = fullJitterDelay(attempt, options.baseMs, options.maxMs);
+      options.onRetry(failure, attempt, delay);
+      await sleep(delay, options.signal);
+      if (options.signal.aborted) throw failure;
+    }
+  }
+}

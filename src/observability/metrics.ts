@@ -31,6 +31,7 @@ export interface RelayMetrics {
   readonly registry: Registry;
   readonly published: Counter<'topic'>;
   readonly publishErrors: Counter<'reason'>;
+  readonly registryErrors: Counter<'reason'>;
   readonly publishDuration: Histogram;
   readonly endToEndLatency: Histogram;
   readonly batchSize: Histogram;
@@ -60,6 +61,12 @@ export function createRelayMetrics(relay: RelayView): RelayMetrics {
     publishErrors: new Counter({
       name: 'outbox_publish_errors_total',
       help: "Failed sendBatch attempts, by broker error type ('connection' when the broker was not reached)",
+      labelNames: ['reason'],
+      registers,
+    }),
+    registryErrors: new Counter({
+      name: 'outbox_schema_registry_errors_total',
+      help: "Failed Schema Registry calls that are retried, by HTTP status ('connection' when the registry was not reached)",
       labelNames: ['reason'],
       registers,
     }),

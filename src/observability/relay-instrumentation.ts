@@ -33,6 +33,11 @@ export function instrumentRelay(relay: RelayView, metrics: RelayMetrics): () => 
     listen(relay, 'replication:error', (error) => {
       if (error instanceof KafkaSendError) metrics.publishErrors.inc({ reason: publishErrorReason(error) });
     }),
+    listen(relay, 'registry:failed', (error) => {
+      metrics.registryErrors.inc({
+        reason: error.status === undefined ? 'connection' : String(error.status),
+      });
+    }),
     listen(relay, 'event:dead-lettered', (reason) => {
       metrics.deadLettered.inc({ reason });
     }),

@@ -24,6 +24,8 @@ export const STATE_LINES: Readonly<Record<RelayState, string>> = {
   connecting: 'connecting to PostgreSQL',
   streaming: 'streaming',
   'kafka-unavailable': 'Kafka unavailable: holding events, retrying with backoff, confirming nothing',
+  'registry-unavailable':
+    'schema registry unavailable: holding events, retrying with backoff, confirming nothing',
   'backing-off': 'replication interrupted: backing off before reconnecting',
   draining: 'draining: reading nothing more, waiting for Kafka to acknowledge what is in flight',
   stopped: 'stopped',

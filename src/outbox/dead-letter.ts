@@ -54,6 +54,7 @@ export function deadLetterRecord(topic: string, poison: PoisonContext, maxRecord
     key: `${poison.lsn}`,
     value,
     headers,
+    eventType: null,
     timestamp: String(Math.floor(poison.commitTimeMs)),
     partition: undefined,
     sizeBytes,

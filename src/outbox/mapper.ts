@@ -74,7 +74,7 @@ export function compileRowMapper(layout: OutboxLayout, relation: RelationMessage
 
     const stored = values[payloadAt] ?? null;
     const value =
-      stored === null || layout.valueEncoding === 'json-text'
+      stored === null || layout.valueEncoding !== 'json-string'
         ? stored
         : Buffer.from(JSON.stringify(stored.toString('utf8')));
     const timestampText = timestampAt === undefined ? null : textAt(timestampAt);
@@ -87,6 +87,7 @@ export function compileRowMapper(layout: OutboxLayout, relation: RelationMessage
       key,
       value,
       headers,
+      eventType,
       timestamp: String(Math.floor(Number.isNaN(timestampMs) ? commitTimeMs : timestampMs)),
       partition,
       sizeBytes,

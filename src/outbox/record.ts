@@ -1,12 +1,26 @@
+import { PoisonEventError } from '../errors.js';
+
 /** What the mapper makes of one outbox row, ready for Kafka. */
 export interface OutboxRecord {
   readonly topic: string;
   readonly key: string;
   readonly value: Buffer | null;
   readonly headers: Record<string, string>;
+  /** The row's event type, which picks its Avro schema; null when the row or layout has none. */
+  readonly eventType: string | null;
   /** Milliseconds since 1970, as a decimal string (Kafka's CreateTime). */
   readonly timestamp: string;
   readonly partition: number | undefined;
   /** Estimated size on the wire, for batch and in-flight bounds. */
   readonly sizeBytes: number;
+}
+
+/** Throws the too-large PoisonEventError when the record would exceed OUTBOX_MAX_RECORD_BYTES. */
+export function assertPublishableSize(record: OutboxRecord, maxRecordBytes: number): void {
+  if (record.sizeBytes > maxRecordBytes) {
+    throw new PoisonEventError(
+      `record of ${record.sizeBytes} bytes exceeds OUTBOX_MAX_RECORD_BYTES=${maxRecordBytes}`,
+      'too-large',
+    );
+  }
 }

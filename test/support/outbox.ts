@@ -7,6 +7,14 @@ export interface WrittenEvent {
   readonly aggregateId: string;
 }
 
+/** One outbox row as an application writes it. */
+export interface EventRow {
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly eventType: string;
+  readonly payload: unknown;
+}
+
 /** Connection-scoped helpers to write outbox rows the way applications do. */
 export class OutboxWriter {
   private constructor(private readonly client: pg.Client) {}
@@ -59,6 +67,25 @@ export class OutboxWriter {
       throw error;
     }
     return events;
+  }
+
+  /** Inserts the given events in one transaction, in order; returns their ids. */
+  async events(events: readonly EventRow[]): Promise<string[]> {
+    const ids = events.map(() => randomUUID());
+    await this.client.query(
+      `INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload)
+       SELECT id, aggregate_type, aggregate_id, event_type, payload::jsonb
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+         AS t(id, aggregate_type, aggregate_id, event_type, payload, n) ORDER BY n`,
+      [
+        ids,
+        events.map((event) => event.aggregateType),
+        events.map((event) => event.aggregateId),
+        events.map((event) => event.eventType),
+        events.map((event) => JSON.stringify(event.payload)),
+      ],
+    );
+    return ids;
   }
 
   async close(): Promise<void> {

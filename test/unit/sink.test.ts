@@ -50,6 +50,7 @@ function record(key: string, topic = 't', sizeBytes = 100): OutboxRecord {
     key,
     value: Buffer.from(key),
     headers: {},
+    eventType: null,
     timestamp: '0',
     partition: undefined,
     sizeBytes,
@@ -61,7 +62,11 @@ const options = { batchMaxEvents: 3, batchMaxBytes: 10_000, batchLingerMs: 0, re
 const quiet = { batchSent: () => undefined, sendFailed: () => undefined, sendRecovered: () => undefined };
 
 function deliveries(keys: string[], acked: string[]): Delivery[] {
-  return keys.map((key) => ({ record: record(key), onAcknowledged: () => acked.push(key) }));
+  return keys.map((key) => ({
+    record: record(key),
+    onAcknowledged: () => acked.push(key),
+    deadLetter: undefined,
+  }));
 }
 
 describe('KafkaSink', () => {
@@ -133,10 +138,14 @@ describe('KafkaSink', () => {
   it('bounds a batch by bytes but always sends at least one record', async () => {
     const producer = new ScriptedProducer();
     const sink = new KafkaSink(producer, { ...options, batchMaxEvents: 100, batchMaxBytes: 250 }, quiet);
-    sink.enqueue({ record: record('big', 't', 1000), onAcknowledged: () => undefined });
-    sink.enqueue({ record: record('x'), onAcknowledged: () => undefined });
-    sink.enqueue({ record: record('y'), onAcknowledged: () => undefined });
-    sink.enqueue({ record: record('z'), onAcknowledged: () => undefined });
+    sink.enqueue({
+      record: record('big', 't', 1000),
+      onAcknowledged: () => undefined,
+      deadLetter: undefined,
+    });
+    sink.enqueue({ record: record('x'), onAcknowledged: () => undefined, deadLetter: undefined });
+    sink.enqueue({ record: record('y'), onAcknowledged: () => undefined, deadLetter: undefined });
+    sink.enqueue({ record: record('z'), onAcknowledged: () => undefined, deadLetter: undefined });
     await tick();
     producer.acknowledgeNext();
     await tick();
@@ -158,7 +167,7 @@ describe('KafkaSink', () => {
       ['2', 'b'],
       ['3', 'a'],
     ] as const) {
-      sink.enqueue({ record: record(key, topic), onAcknowledged: () => undefined });
+      sink.enqueue({ record: record(key, topic), onAcknowledged: () => undefined, deadLetter: undefined });
     }
     await new Promise((resolve) => setTimeout(resolve, 15));
     expect(producer.sends[0]?.map((t) => [t.topic, t.messages.map((m) => m.key)])).toEqual([
