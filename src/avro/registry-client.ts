@@ -3,11 +3,6 @@ import { errorMessage, SchemaRegistryError } from '../errors.js';
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 const REQUEST_TIMEOUT_MS = 10_000;
 
-/** Confluent's error codes in a 404 body. */
-const SUBJECT_NOT_FOUND = 40401;
-const VERSION_NOT_FOUND = 40402;
-const SCHEMA_NOT_FOUND = 40403;
-
 export interface RegistryCredentials {
   readonly username: string;
   readonly password: string;
@@ -52,7 +47,7 @@ export class SchemaRegistryClient {
 
   /** Reaches the registry and proves the credentials (GET /subjects). */
   async check(): Promise<void> {
-    await this.call('GET', '/subjects', undefined, 'list subjects');
+    await this.call('GET', '/subjects', undefined, { what: 'list subjects' });
   }
 
   /** Registers the schema under the subject (a no-op returning the id if it is there already). */
@@ -61,7 +56,9 @@ export class SchemaRegistryClient {
       'POST',
       `/subjects/${enc(subject)}/versions`,
       { schema },
-      `register a schema under "${subject}"`,
+      {
+        what: `register a schema under "${subject}"`,
+      },
     );
     return readId(body, subject);
   }
@@ -72,23 +69,24 @@ export class SchemaRegistryClient {
       'POST',
       `/subjects/${enc(subject)}`,
       { schema },
-      `look up a schema under "${subject}"`,
+      {
+        what: `look up a schema under "${subject}"`,
+        notFound: `the schema is not registered under "${subject}": register it, or let the relay register it (OUTBOX_AVRO_REGISTER=true, or run --register)`,
+      },
     );
     return readVersion(body, subject);
   }
 
   /** The subject's latest version. */
   async latest(subject: string): Promise<SubjectVersion> {
-    const body = await this.call(
-      'GET',
-      `/subjects/${enc(subject)}/versions/latest`,
-      undefined,
-      `read the latest version of "${subject}"`,
-    );
+    const body = await this.call('GET', `/subjects/${enc(subject)}/versions/latest`, undefined, {
+      what: `read the latest version of "${subject}"`,
+      notFound: `subject "${subject}" has no schema: register one, or give the relay its schemas (OUTBOX_AVRO_SCHEMAS_DIR, OUTBOX_AVRO_REGISTER=true)`,
+    });
     return readVersion(body, subject);
   }
 
-  private async call(method: string, path: string, payload: unknown, what: string): Promise<unknown> {
+  private async call(method: string, path: string, payload: unknown, request: RequestText): Promise<unknown> {
     const headers: Record<string, string> = { accept: CONTENT_TYPE };
     if (payload !== undefined) headers['content-type'] = CONTENT_TYPE;
     if (this.authorization) headers.authorization = this.authorization;
@@ -103,7 +101,7 @@ export class SchemaRegistryClient {
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
       throw new SchemaRegistryError(
-        `cannot reach the schema registry at ${this.base} to ${what}: ${errorMessage(cause)}`,
+        `cannot reach the schema registry at ${this.base} to ${request.what}: ${errorMessage(cause)}`,
         undefined,
         true,
         { cause: error },
@@ -112,12 +110,10 @@ export class SchemaRegistryClient {
     const text = await response.text().catch(() => '');
     const body = parseBody(text);
     if (response.ok) return body;
-    throw this.refusal(response.status, body, what);
+    throw this.refusal(response.status, body, request);
   }
 
-  private refusal(status: number, body: unknown, what: string): SchemaRegistryError {
-    const code =
-      typeof body === 'object' && body !== null ? (body as { error_code?: unknown }).error_code : undefined;
+  private refusal(status: number, body: unknown, { what, notFound }: RequestText): SchemaRegistryError {
     const said = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
     const detail = `the schema registry answered ${status}${said ? ` (${String(said)})` : ''} when asked to ${what}`;
     if (status >= 500 || status === 429 || status === 408) {
@@ -126,10 +122,7 @@ export class SchemaRegistryClient {
     const fix = (() => {
       if (status === 401 || status === 403)
         return 'check OUTBOX_SCHEMA_REGISTRY_USERNAME and OUTBOX_SCHEMA_REGISTRY_PASSWORD, and that this user may read and register subjects';
-      if (code === SUBJECT_NOT_FOUND || code === VERSION_NOT_FOUND)
-        return 'register the schema under this subject first, or set OUTBOX_AVRO_SCHEMAS_DIR and OUTBOX_AVRO_REGISTER=true';
-      if (code === SCHEMA_NOT_FOUND)
-        return 'this schema is not registered under the subject: register it, or set OUTBOX_AVRO_REGISTER=true';
+      if (status === 404 && notFound) return notFound;
       if (status === 409)
         return "the schema breaks the subject's compatibility rule: add new fields with defaults, or change the rule deliberately";
       if (status === 422) return 'the registry rejected the schema as invalid: fix the .avsc file';
@@ -139,6 +132,13 @@ export class SchemaRegistryClient {
     })();
     return new SchemaRegistryError(`${detail}; ${fix}`, status, false);
   }
+}
+
+/** What a request is for, in the words of its error messages. */
+interface RequestText {
+  readonly what: string;
+  /** The fix when the registry answers 404 (a subject or schema it does not hold). */
+  readonly notFound?: string;
 }
 
 function enc(subject: string): string {

@@ -13,14 +13,16 @@ export function scrubSecrets(text: string): string {
 /** A URL with its password replaced, for logs and error messages. */
 export const redactUrl = scrubSecrets;
 
-/** The configuration as it may be logged: secrets out, URLs without passwords. */
+/** The configuration as it may be logged: secrets out, URLs (any of them) without passwords. */
 export function redactConfig(config: RelayConfig): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...config };
   for (const spec of OPTIONS) {
-    if (!spec.secret) continue;
     const value = copy[spec.key];
-    if (spec.key === 'databaseUrl' && typeof value === 'string') copy[spec.key] = redactUrl(value);
-    else if (value) copy[spec.key] = REDACTED;
+    if (spec.key === 'databaseUrl' || !spec.secret) {
+      if (typeof value === 'string') copy[spec.key] = redactUrl(value);
+    } else if (value) {
+      copy[spec.key] = REDACTED;
+    }
   }
   return copy;
 }

@@ -9,6 +9,9 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
   'connectionString',
   'kafkaSaslPassword',
   'sasl',
+  'schemaRegistryPassword',
+  // An HTTP request's basic auth: the password, base64-encoded.
+  'authorization',
 ]);
 
 const MAX_DEPTH = 8;

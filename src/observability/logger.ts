@@ -66,7 +66,13 @@ export function wantsPretty(options: Pick<LoggerOptions, 'pretty' | 'tty'>): boo
 
 /** The secret values in a configuration, for LoggerOptions.secrets. */
 export function configSecrets(config: RelayConfig): string[] {
-  return [...urlSecrets(config.databaseUrl), config.kafkaSaslPassword].filter(Boolean);
+  const secrets = [
+    ...urlSecrets(config.databaseUrl),
+    ...urlSecrets(config.schemaRegistryUrl),
+    config.kafkaSaslPassword,
+    config.schemaRegistryPassword,
+  ];
+  return [...new Set(secrets.filter(Boolean))];
 }
 
 function serializeError(error: unknown, nesting: number): unknown {

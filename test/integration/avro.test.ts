@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLsn } from '../../src/replication/lsn.js';
 import { type ConsumedRecord, consumeAll } from '../support/kafka.js';
 import type { EventRow } from '../support/outbox.js';
 import { useOutboxFixture } from '../support/relay-harness.js';
@@ -229,5 +230,65 @@ describe('avro: payloads as Confluent-framed Avro, schemas in a real registry', 
     ]);
     expect(await rest.versions(subject)).toEqual([1, 2]);
     await relay.stop();
+  });
+  it('names subjects after the records under RecordNameStrategy, so two event types can share a topic', async () => {
+    const relay = await outbox.fixture.startRelay(
+      avroEnv({
+        OUTBOX_AVRO_SCHEMAS_DIR: schemasDir,
+        OUTBOX_AVRO_REGISTER: 'true',
+        OUTBOX_AVRO_SUBJECT_STRATEGY: 'record',
+      }),
+    );
+    // Registered at start-up: under this strategy every subject is known before the first event.
+    for (const name of ['OrderPlaced', 'CustomerRegistered']) {
+      expect(await rest.versions(`${NAMESPACE}.${name}`)).toEqual([1]);
+    }
+    const rows = [order(1), customer(2), order(3)].map((row) => ({ ...row, aggregateType: 'mixed' }));
+    const ids = await outbox.writer.events(rows);
+    const records = await consumeAll(outbox.fixture.kafkaBrokers, [outbox.fixture.topic('mixed')], {
+      until: (received) => received.length >= rows.length,
+      timeoutMs: 30_000,
+    });
+    for (const record of records) {
+      const row = rows[ids.indexOf(record.headers.id ?? '')] as EventRow;
+      expect({ ...(await decoder.decode(record.value as Buffer)) }).toEqual(row.payload);
+      expect(record.value?.readInt32BE(1)).toBe(await rest.idOf(`${NAMESPACE}.${row.eventType}`, 1));
+    }
+    await relay.stop();
+  });
+
+  it('stops, confirming nothing past it, at a schema the registry does not know while registering is off', async () => {
+    const relay = await outbox.fixture.startRelay(avroEnv({ OUTBOX_AVRO_SCHEMAS_DIR: schemasDir }));
+    const { rows } = await outbox.writer.sql.query<{ lsn: string }>(
+      'SELECT pg_current_wal_lsn()::text AS lsn',
+    );
+    const before = parseLsn(rows[0]?.lsn ?? '');
+    const [id] = await outbox.writer.events([{ ...order(7), aggregateType: 'unregistered' }]);
+    await expect(relay.done).rejects.toThrow(
+      /the schema is not registered under .*unregistered-value.*OUTBOX_AVRO_REGISTER=true/,
+    );
+    expect(relay.state).toBe('failed');
+    expect(await outbox.fixture.confirmedFlushLsn()).toBeLessThanOrEqual(before);
+
+    // Nothing was lost: registering (as `run --register` does) publishes it.
+    const retry = await outbox.fixture.startRelay(
+      avroEnv({ OUTBOX_AVRO_SCHEMAS_DIR: schemasDir, OUTBOX_AVRO_REGISTER: 'true' }),
+    );
+    const records = await consumeAll(outbox.fixture.kafkaBrokers, [outbox.fixture.topic('unregistered')], {
+      until: (received) => received.some((record) => record.headers.id === id),
+      timeoutMs: 30_000,
+    });
+    expect(records.map((record) => record.headers.id)).toEqual([id]);
+    await retry.stop();
+  });
+
+  it('refuses to start when the registry does not answer, naming the setting', async () => {
+    await expect(
+      outbox.fixture.startRelay(
+        avroEnv({ OUTBOX_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:9/apis/ccompat/v7' }),
+      ),
+    ).rejects.toThrow(
+      /cannot reach the schema registry at http:\/\/127\.0\.0\.1:9.*OUTBOX_SCHEMA_REGISTRY_URL/,
+    );
   });
 });

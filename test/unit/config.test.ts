@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../src/cli/args.js';
 import { optionsHelp } from '../../src/config/help.js';
 import { loadConfig } from '../../src/config/load.js';
 import { OPTIONS } from '../../src/config/options.js';
@@ -68,6 +69,48 @@ describe('loadConfig', () => {
 
   it('requires SASL credentials together with a mechanism', () => {
     expect(() => loadConfig({ env: { ...env, OUTBOX_KAFKA_SASL_MECHANISM: 'plain' } })).toThrow(/SASL/);
+  });
+});
+
+describe('Avro settings', () => {
+  const avro = { ...env, OUTBOX_VALUE_ENCODING: 'avro' };
+
+  it('needs a registry URL, and checks its form', () => {
+    expect(() => loadConfig({ env: avro })).toThrow(
+      /OUTBOX_SCHEMA_REGISTRY_URL: is required with OUTBOX_VALUE_ENCODING=avro/,
+    );
+    expect(() => loadConfig({ env: { ...avro, OUTBOX_SCHEMA_REGISTRY_URL: 'registry:8081' } })).toThrow(
+      /OUTBOX_SCHEMA_REGISTRY_URL: expected an http:\/\/ or https:\/\/ URL/,
+    );
+    const config = loadConfig({ env: { ...avro, OUTBOX_SCHEMA_REGISTRY_URL: 'http://registry:8081/' } });
+    expect(config.schemaRegistryUrl).toBe('http://registry:8081');
+    expect(config.avroSubjectStrategy).toBe('topic');
+    expect(config.avroRegister).toBe(false);
+  });
+
+  it('reports basic auth without a password, registering without schemas, and schemas without event types', () => {
+    const attempt = () =>
+      loadConfig({
+        env: {
+          ...avro,
+          OUTBOX_SCHEMA_REGISTRY_URL: 'http://registry:8081',
+          OUTBOX_SCHEMA_REGISTRY_USERNAME: 'relay',
+          OUTBOX_AVRO_REGISTER: 'true',
+          OUTBOX_AVRO_SUBJECT_STRATEGY: 'record',
+          OUTBOX_COLUMN_EVENT_TYPE: '',
+        },
+      });
+    expect(attempt).toThrow(/3 problems/);
+    expect(attempt).toThrow(/needs both OUTBOX_SCHEMA_REGISTRY_USERNAME and OUTBOX_SCHEMA_REGISTRY_PASSWORD/);
+    expect(attempt).toThrow(
+      /OUTBOX_AVRO_REGISTER: registers the schemas of OUTBOX_AVRO_SCHEMAS_DIR, which is not set/,
+    );
+    expect(attempt).toThrow(/OUTBOX_COLUMN_EVENT_TYPE: is empty, but Avro schemas are chosen by event type/);
+  });
+
+  it('takes `run --register` as OUTBOX_AVRO_REGISTER=true', () => {
+    expect(parseArgs(['run', '--register']).register).toBe(true);
+    expect(parseArgs(['run']).register).toBe(false);
   });
 });
 

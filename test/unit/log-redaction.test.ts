@@ -8,8 +8,18 @@ import { collectLogs } from '../support/log-lines.js';
 const DB_PASSWORD_ENCODED = 'Db-Pa55word%21x';
 const DB_PASSWORD = 'Db-Pa55word!x';
 const SASL_PASSWORD = 'Sasl-Secr3t-Value';
+const REGISTRY_PASSWORD = 'Registry-Secr3t-Value';
+const REGISTRY_URL_PASSWORD = 'Url-Secr3t-Value';
 const DATABASE_URL = `postgres://relay:${DB_PASSWORD_ENCODED}@db.internal:5432/app`;
-const SECRETS = [DB_PASSWORD_ENCODED, DB_PASSWORD, SASL_PASSWORD];
+const REGISTRY_BASIC_AUTH = Buffer.from(`relay:${REGISTRY_PASSWORD}`).toString('base64');
+const SECRETS = [
+  DB_PASSWORD_ENCODED,
+  DB_PASSWORD,
+  SASL_PASSWORD,
+  REGISTRY_PASSWORD,
+  REGISTRY_URL_PASSWORD,
+  REGISTRY_BASIC_AUTH,
+];
 
 const config = loadConfig({
   env: {
@@ -18,6 +28,10 @@ const config = loadConfig({
     OUTBOX_KAFKA_SASL_MECHANISM: 'scram-sha-512',
     OUTBOX_KAFKA_SASL_USERNAME: 'relay',
     OUTBOX_KAFKA_SASL_PASSWORD: SASL_PASSWORD,
+    OUTBOX_VALUE_ENCODING: 'avro',
+    OUTBOX_SCHEMA_REGISTRY_URL: `https://sr:${REGISTRY_URL_PASSWORD}@registry.internal:8081`,
+    OUTBOX_SCHEMA_REGISTRY_USERNAME: 'relay',
+    OUTBOX_SCHEMA_REGISTRY_PASSWORD: REGISTRY_PASSWORD,
   },
 });
 
@@ -74,6 +88,21 @@ const CASES: ReadonlyArray<[string, (log: Logger, level: (typeof LEVELS)[number]
         'kafka',
       ),
   ],
+  [
+    'a schema registry error holding its request, basic auth header included',
+    (log, level) =>
+      log[level](
+        {
+          err: Object.assign(new Error('the schema registry answered 401'), {
+            request: {
+              url: `https://sr:${REGISTRY_URL_PASSWORD}@registry.internal:8081/subjects`,
+              headers: { authorization: `Basic ${REGISTRY_BASIC_AUTH}` },
+            },
+          }),
+        },
+        'registry',
+      ),
+  ],
   ['the URL in the message', (log, level) => log[level](`reconnecting to ${DATABASE_URL}`)],
   ['the URL as a format argument', (log, level) => log[level]('reconnecting to %s', DATABASE_URL)],
   ['the URL in an array', (log, level) => log[level]({ targets: [DATABASE_URL, 'kafka:9092'] }, 'targets')],
@@ -91,7 +120,7 @@ function leaks(lines: readonly string[]): string[] {
   return lines.filter((line) => SECRETS.some((secret) => line.includes(secret)));
 }
 
-describe('logs never contain the database or SASL password', () => {
+describe('logs never contain the database, SASL or schema registry password', () => {
   it('as `run` creates its logger: no line at any level leaks, and every line was written', () => {
     const logs = collectLogs();
     logEverything(logs.logger);
@@ -117,8 +146,10 @@ describe('logs never contain the database or SASL password', () => {
     expect(logs.raw.at(-2)).toContain('bad password [redacted]');
   });
 
-  it('finds both passwords in the configuration', () => {
-    expect(configSecrets(config).sort()).toEqual([DB_PASSWORD, DB_PASSWORD_ENCODED, SASL_PASSWORD].sort());
+  it('finds every password in the configuration', () => {
+    expect(configSecrets(config).sort()).toEqual(
+      [DB_PASSWORD, DB_PASSWORD_ENCODED, SASL_PASSWORD, REGISTRY_URL_PASSWORD, REGISTRY_PASSWORD].sort(),
+    );
   });
 
   it('keeps JSON lines intact when a URL without password precedes an @', () => {
