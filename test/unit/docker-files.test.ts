@@ -43,8 +43,16 @@ function metricsIn(expr: string): string[] {
 }
 
 describe('docker/compose.yaml', () => {
-  it('has PostgreSQL with logical WAL, Kafka, init, the relay and Prometheus', () => {
-    expect(Object.keys(services).sort()).toEqual(['init', 'kafka', 'postgres', 'prometheus', 'relay']);
+  it('has PostgreSQL with logical WAL, Kafka, init, the relay, Prometheus and (profile avro) a schema registry', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'init',
+      'kafka',
+      'postgres',
+      'prometheus',
+      'relay',
+      'schema-registry',
+    ]);
+    expect(asMap(services['schema-registry']).profiles).toEqual(['avro']);
     const postgres = asMap(services.postgres);
     expect(postgres.image).toMatch(/^postgres:16/);
     const command = asList(postgres.command);
