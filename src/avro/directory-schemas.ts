@@ -34,10 +34,6 @@ export class DirectorySchemas implements SchemaSource {
     this.files = readSchemaFiles(directory);
   }
 
-  get eventTypes(): string[] {
-    return [...this.files.keys()];
-  }
-
   /** With RecordNameStrategy every subject is known now: check (or register) them all at start-up. */
   async warmUp(): Promise<void> {
     if (this.strategy !== 'record') return;

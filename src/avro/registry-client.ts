@@ -40,11 +40,6 @@ export class SchemaRegistryClient {
       : undefined;
   }
 
-  /** Where the registry is, without credentials: safe to log. */
-  get address(): string {
-    return this.base;
-  }
-
   /** Reaches the registry and proves the credentials (GET /subjects). */
   async check(): Promise<void> {
     await this.call('GET', '/subjects', undefined, { what: 'list subjects' });
