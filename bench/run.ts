@@ -3,7 +3,8 @@
  * on this PostgreSQL and this Kafka, results as ratios. See bench/README.md.
  *
  * Options: --quick, --scale F (multiply catch-up sizes), --latency-seconds S,
- * --only decode,producer,relay,polling,debezium,latency, --profile (CPU profile of a relay catch-up).
+ * --only decode,producer,relay,polling,debezium,avro,latency, --profile (CPU profile of a relay
+ * catch-up). `avro` also runs the JSON relay row it is compared with.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type BenchContext, createContext } from './lib/context.js';
@@ -15,6 +16,8 @@ import { ROOT } from './lib/stack.js';
 import { renderCharts } from './report/charts.js';
 import { renderMarkdown } from './report/markdown.js';
 import type { BenchResults, CatchUpGroup, LatencyGroup } from './report/results.js';
+import { AVRO, avroVsJson } from './report/summary.js';
+import { avroCatchUp, avroSchema, type Registry, startRegistry } from './systems/avro.js';
 import {
   type DecodeCeiling,
   decodeCeiling,
@@ -103,6 +106,7 @@ async function catchUp(
   ctx: BenchContext,
   plan: Plan,
   wanted: (system: CatchUpSystem) => boolean,
+  registry: Registry | undefined,
 ): Promise<CatchUpGroup[]> {
   const groups: CatchUpGroup[] = [];
   const producerRuns = new Map<string, ProducerCeiling | { error: string }>();
@@ -112,17 +116,19 @@ async function catchUp(
     const has = (system: CatchUpSystem) => step.systems.includes(system) && wanted(system);
     const group: CatchUpGroup = { workload: load, headline: step.headline, results: [] };
     groups.push(group);
-    if (has('decode') || has('relay') || has('debezium')) {
+    const registryUrl = has('avro') && registry && 'url' in registry ? registry.url : undefined;
+    if (has('decode') || has('relay') || has('debezium') || registryUrl !== undefined) {
       const useDebezium = has('debezium') && !debeziumReason;
       ctx.log(`== ${load.name}: writing ${load.events} events`);
-      const scenario = await prepareWalScenario(ctx, load, { debezium: useDebezium }).catch(
-        (error: unknown) => {
-          ctx.notes.push(
-            `${load.name}: could not prepare the scenario (${String(error).slice(0, 300)}); skipped.`,
-          );
-          return undefined;
-        },
-      );
+      const scenario = await prepareWalScenario(ctx, load, {
+        debezium: useDebezium,
+        avro: registryUrl !== undefined,
+      }).catch((error: unknown) => {
+        ctx.notes.push(
+          `${load.name}: could not prepare the scenario (${String(error).slice(0, 300)}); skipped.`,
+        );
+        return undefined;
+      });
       if (!scenario) continue;
       group.writeSeconds = scenario.writeSeconds;
       group.payloadBytes = scenario.payloadBytes;
@@ -132,10 +138,18 @@ async function catchUp(
             decodeCeiling(ctx, scenario),
           )) as DecodeCeiling | { error: string };
         }
-        if (has('relay'))
+        // The Avro row is a ratio to the JSON row: it runs right after it, on the same WAL.
+        if (has('relay') || registryUrl !== undefined)
           group.results.push(
             await attempt(ctx, `outbox-relay ${load.name}`, () => relayCatchUp(ctx, scenario)),
           );
+        if (registryUrl !== undefined) {
+          group.results.push(
+            await attempt(ctx, `${AVRO} ${load.name}`, () => avroCatchUp(ctx, scenario, registryUrl)),
+          );
+          const comparison = avroVsJson(group);
+          if (comparison) group.avroVsJson = comparison;
+        }
         if (has('debezium')) {
           group.results.push(
             useDebezium
@@ -146,6 +160,10 @@ async function catchUp(
       } finally {
         await dropScenario(ctx, scenario);
       }
+    }
+    if (has('avro') && registryUrl === undefined) {
+      const reason = registry && 'reason' in registry ? registry.reason : 'no schema registry';
+      group.results.push({ system: AVRO, error: `not run: ${reason}` });
     }
     if (has('producer')) {
       const key = `${load.events}x${load.payloadBytes}`;
@@ -220,6 +238,11 @@ async function main(): Promise<void> {
   const started = new Date();
   ctx.log(`run ${ctx.runId}, ${plan.mode} plan, scratch in ${ctx.runDir}`);
   const machine = await machineFacts(ctx);
+  // The schema registry only when the Avro row will run; it stays up afterwards, like the stack.
+  const registry =
+    !args.profile && wanted('avro') && plan.catchUp.some((step) => step.systems.includes('avro'))
+      ? await startRegistry(ctx)
+      : undefined;
   const results: BenchResults = {
     date: started.toISOString(),
     runId: ctx.runId,
@@ -233,6 +256,15 @@ async function main(): Promise<void> {
       heap: DEBEZIUM_HEAP,
       version: debeziumUnavailable() === undefined ? debeziumVersion() : null,
     },
+    ...(registry
+      ? {
+          avro: {
+            registryUrl: 'url' in registry ? registry.url : null,
+            reason: 'reason' in registry ? registry.reason : null,
+            schema: avroSchema(ctx),
+          },
+        }
+      : {}),
     catchUp: [],
     latency: [],
     durationSeconds: 0,
@@ -241,7 +273,7 @@ async function main(): Promise<void> {
   if (args.profile) {
     results.profile = await profileRelay(ctx, plan);
   } else {
-    results.catchUp = await catchUp(ctx, plan, wanted);
+    results.catchUp = await catchUp(ctx, plan, wanted, registry);
     if (wanted('latency')) results.latency = await latency(ctx, plan, wanted);
   }
   results.durationSeconds = Math.round((Date.now() - started.getTime()) / 1000);

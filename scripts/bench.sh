@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench [-- --quick]`: builds the relay, makes sure the stack runs, fetches the
-# baselines' tools into bench/.work (git-ignored), then runs bench/run.ts. See bench/README.md.
+# baselines' tools into bench/.work (git-ignored), then runs bench/run.ts, which starts the schema
+# registry (`stack.sh registry-up`) itself when the Avro row is selected. See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=bench/.work

@@ -46,16 +46,27 @@ export interface AckTimeline {
   readonly finalCount: number;
 }
 
+/** How often (in polls) waitForRecords looks at the dead-letter topic: about once a second. */
+const DEAD_LETTER_CHECK_EVERY = 20;
+
 /**
  * Polls the topic's end offsets every `pollMs` until `expected` records are in it: a record
  * is in the log once the broker has acknowledged it (acks=all). `onFirst` runs the moment
- * the first one is seen (to sample the producer's CPU there).
+ * the first one is seen (to sample the producer's CPU there). `deadLetterTopic` must stay
+ * empty: about once a second and at the end, a record there fails the wait (the events it
+ * holds were not delivered as measured, so the measurement is void).
  */
 export async function waitForRecords(
   kafka: Kafka,
   topic: string,
   expected: number,
-  options: { timeoutMs: number; pollMs?: number; onFirst?: () => void; failed?: Promise<unknown> },
+  options: {
+    timeoutMs: number;
+    pollMs?: number;
+    onFirst?: () => void;
+    failed?: Promise<unknown>;
+    deadLetterTopic?: string;
+  },
 ): Promise<AckTimeline> {
   const pollMs = options.pollMs ?? 50;
   return withAdmin(kafka, async (admin) => {
@@ -63,6 +74,15 @@ export async function waitForRecords(
     let firstAt = 0;
     let firstCount = 0;
     let failure: unknown;
+    const checkDeadLetters = async () => {
+      if (options.deadLetterTopic === undefined) return;
+      const dead = await recordCount(admin, options.deadLetterTopic);
+      if (dead > 0) {
+        throw new Error(
+          `${dead} events were dead-lettered to ${options.deadLetterTopic} (see the process's log): the measurement is void`,
+        );
+      }
+    };
     options.failed?.then(
       (value) => {
         failure = new Error(`the process under test exited (${String(value)}) before delivering everything`);
@@ -71,7 +91,7 @@ export async function waitForRecords(
         failure = error;
       },
     );
-    for (;;) {
+    for (let poll = 1; ; poll++) {
       const count = await recordCount(admin, topic);
       const now = performance.now();
       if (count > 0 && firstAt === 0) {
@@ -79,8 +99,12 @@ export async function waitForRecords(
         firstCount = count;
         options.onFirst?.();
       }
-      if (count >= expected) return { firstAt, firstCount, lastAt: now, finalCount: count };
+      if (count >= expected) {
+        await checkDeadLetters();
+        return { firstAt, firstCount, lastAt: now, finalCount: count };
+      }
       if (failure) throw failure;
+      if (poll % DEAD_LETTER_CHECK_EVERY === 0) await checkDeadLetters();
       if (now > deadline) {
         throw new Error(
           `only ${count} of ${expected} records reached ${topic} within ${options.timeoutMs} ms`,
@@ -97,18 +121,24 @@ export interface Verification {
   readonly duplicates: number;
   /** Records of one aggregate whose `seq` went backwards (per-aggregate order broken). */
   readonly orderViolations: number;
+  /** Bytes of the record values read (duplicates included). */
+  readonly valueBytes: number;
   readonly seconds: number;
 }
 
+/** Reads an event's `seq` from a record value; undefined when the value is not one of ours. */
+export type SeqReader = (value: Buffer | null) => number | undefined;
+
 /**
  * Reads the whole topic back with an independent consumer and checks it: every event (by
- * its payload's `seq`) present, duplicates counted, `seq` rising per key.
+ * its payload's `seq`, read by `seqOf`) present, duplicates counted, `seq` rising per key.
  */
 export async function verifyTopic(
   kafka: Kafka,
   topic: string,
   expected: number,
   timeoutMs: number,
+  seqOf: SeqReader = jsonSeqOf,
 ): Promise<Verification> {
   const consumer = kafka.consumer({ groupId: `verify-${topic}-${Date.now()}`, maxWaitTimeInMs: 200 });
   await consumer.connect();
@@ -119,6 +149,7 @@ export async function verifyTopic(
   let distinct = 0;
   let duplicates = 0;
   let orderViolations = 0;
+  let valueBytes = 0;
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
@@ -132,6 +163,7 @@ export async function verifyTopic(
           eachBatch: async ({ batch }) => {
             for (const message of batch.messages) {
               records++;
+              valueBytes += message.value?.length ?? 0;
               const seq = seqOf(message.value);
               if (seq === undefined || seq >= expected) continue;
               const key = message.key?.toString() ?? '';
@@ -162,14 +194,15 @@ export async function verifyTopic(
     distinctEvents: distinct,
     duplicates,
     orderViolations,
+    valueBytes,
     seconds: (performance.now() - started) / 1000,
   };
 }
 
 const SEQ = /"seq":\s*(\d+)/;
 
-/** The `seq` of a payload; Debezium may wrap the JSON in a string, so search the text. */
-function seqOf(value: Buffer | null): number | undefined {
+/** The `seq` of a JSON payload; Debezium may wrap the JSON in a string, so search the text. */
+function jsonSeqOf(value: Buffer | null): number | undefined {
   if (!value) return undefined;
   const match = SEQ.exec(value.toString('latin1', 0, Math.min(value.length, 200)).replaceAll('\\"', '"'));
   return match?.[1] === undefined ? undefined : Number(match[1]);

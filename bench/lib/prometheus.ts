@@ -94,3 +94,12 @@ export function sumAndCount(text: string, name: string): { sum: number; count: n
   };
   return { sum: total('sum'), count: total('count') };
 }
+
+/** A counter's value summed over its label sets (0 when no label set was counted yet). */
+export function counterTotal(text: string, name: string): number {
+  let value = 0;
+  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, 'gm'))) {
+    value += Number(match[1]);
+  }
+  return value;
+}

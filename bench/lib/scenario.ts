@@ -19,8 +19,24 @@ export const DEBEZIUM_PUBLICATION = 'debezium_pub';
  * Slot names are cluster-wide (publications are per database): each reader's slot is named
  * after the scenario's database, so a slot left by an interrupted run never collides.
  */
-export function slotName(url: string, reader: 'relay' | 'recvlogical' | 'debezium'): string {
+export function slotName(url: string, reader: 'relay' | 'relay_avro' | 'recvlogical' | 'debezium'): string {
   return `${new URL(url).pathname.slice(1)}_${reader}`;
+}
+
+/**
+ * The Avro row's own topics (the JSON row's records are in `outbox.event.<type>`): its records
+ * through OUTBOX_TOPIC_TEMPLATE, and its dead-letter topic, which must stay empty.
+ */
+export function avroTopics(aggregateType: string): {
+  template: string;
+  records: string;
+  deadLetters: string;
+} {
+  return {
+    template: 'outbox.avro.{aggregate_type}',
+    records: `outbox.avro.${aggregateType}`,
+    deadLetters: `outbox.dlq.${aggregateType}`,
+  };
 }
 export const POLLING_TABLE = 'outbox_polling';
 
@@ -103,22 +119,28 @@ async function grantToastUsage(ctx: BenchContext, database: string, role: string
 
 /**
  * One catch-up scenario: a fresh database with the outbox table, the relay's publication
- * and slot, a second slot for pg_recvlogical and (optionally) Debezium's own publication and
- * slot, all created before the workload is written; then the workload.
+ * and slot, a second slot for pg_recvlogical, (optionally) Debezium's own publication and
+ * slot and a second relay slot for the Avro row (same publication), all created before the
+ * workload is written; then the workload.
  */
 export async function prepareWalScenario(
   ctx: BenchContext,
   load: Workload,
-  options: { debezium: boolean },
+  options: { debezium: boolean; avro?: boolean },
 ): Promise<WalScenario> {
   const database = safeName('bench', ctx.runId, load.name);
   const aggregateType = safeName(ctx.runId, load.name);
   const url = await createOutboxDatabase(ctx, database);
   const topics = [`outbox.event.${aggregateType}`];
   if (options.debezium) topics.push(`debezium.outbox.event.${aggregateType}`);
+  if (options.avro) {
+    const avro = avroTopics(aggregateType);
+    topics.push(avro.records, avro.deadLetters);
+  }
   await createTopics(ctx.kafka, topics);
   return withClient(url, async (client) => {
     await createSlot(client, slotName(url, 'recvlogical'));
+    if (options.avro) await createSlot(client, slotName(url, 'relay_avro'));
     if (options.debezium) {
       await client.query(`CREATE PUBLICATION ${DEBEZIUM_PUBLICATION} FOR TABLE public.outbox`);
       await createSlot(client, slotName(url, 'debezium'));

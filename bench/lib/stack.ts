@@ -13,6 +13,8 @@ export interface Stack {
   /** Directory of PostgreSQL's client programs (pg_recvlogical). */
   readonly pgBin: string;
   readonly kafkaLib: string;
+  /** The schema registry's Confluent-compatible API, while `npm run stack -- registry-up` runs it. */
+  readonly schemaRegistryUrl: string | undefined;
 }
 
 /** Reads `.stack/env`, written by `bash scripts/stack.sh up`. */
@@ -35,6 +37,7 @@ export function loadStack(): Stack {
     kafkaBrokers: need('KAFKA_BROKERS'),
     pgBin: process.env.PG_BIN ?? env.PG_BIN ?? '/usr/lib/postgresql/15/bin',
     kafkaLib: `${ROOT}.stack/kafka/lib`,
+    schemaRegistryUrl: process.env.SCHEMA_REGISTRY_URL ?? env.SCHEMA_REGISTRY_URL,
   };
 }
 

@@ -25,11 +25,15 @@ function md5Count(payloadBytes: number): number {
 /**
  * The payload expression, a jsonb object of the wanted size whose filler is hex from md5 (so
  * PostgreSQL cannot compress it away: 4 KB payloads are TOASTed but stay 4 KB in the WAL).
- * `s` is the event's sequence number.
+ * `s` is the event's sequence number. The Avro row's record schema (bench/systems/avro.ts)
+ * declares exactly these two fields: change both together.
  */
 export function payloadSql(payloadBytes: number): string {
   return `jsonb_build_object('seq', s, 'data', (SELECT string_agg(md5(s::text || '.' || g::text), '') FROM generate_series(1, ${md5Count(payloadBytes)}) g))`;
 }
+
+/** The event_type of every benchmark event (the Avro row's schema file is `<EVENT_TYPE>.avsc`). */
+export const EVENT_TYPE = 'Happened';
 
 /**
  * An INSERT of events [$1, $2] (sequence numbers) of aggregate type $3 into `table`, spread
@@ -37,7 +41,7 @@ export function payloadSql(payloadBytes: number): string {
  */
 export function insertSql(table: string, payloadBytes: number): string {
   return `INSERT INTO ${table} (aggregate_type, aggregate_id, event_type, payload)
-    SELECT $3::text, $3::text || '-' || (s % $4::int)::text, 'Happened', ${payloadSql(payloadBytes)}
+    SELECT $3::text, $3::text || '-' || (s % $4::int)::text, '${EVENT_TYPE}', ${payloadSql(payloadBytes)}
     FROM generate_series($1::int, $2::int) AS s`;
 }
 

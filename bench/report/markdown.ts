@@ -2,6 +2,7 @@ import type { LatencyResult } from '../systems/latency.js';
 import type { CatchUpResult } from '../systems/measure.js';
 import { type BenchResults, type CatchUpGroup, failed, type LatencyGroup } from './results.js';
 import {
+  AVRO,
   catchUpOf,
   ceiling,
   consumerP99,
@@ -85,6 +86,10 @@ function catchUpSection(group: CatchUpGroup): string {
   const batches = internals
     ? `outbox-relay sent ${n(internals.batches)} batches of ${n(internals.meanBatchEvents)} events on average, ${n(internals.meanSendMs, 1)} ms per sendBatch round trip (its /metrics); with one batch in flight, throughput <= batch / round trip.`
     : '';
+  const avro = group.avroVsJson;
+  const avroLine = avro
+    ? `${AVRO} (OUTBOX_VALUE_ENCODING=avro) / outbox-relay (json-text), the same relay on the same WAL in this run: events/s **${n(avro.eventsPerSecond, 2)}** (${n(avro.avro.eventsPerSecond)} vs ${n(avro.json.eventsPerSecond)}), CPU s / M events **${n(avro.cpuSecondsPerMillion, 2)}** (${n(avro.avro.cpuSecondsPerMillion)} vs ${n(avro.json.cpuSecondsPerMillion)}); ${n(catchUpOf(group, AVRO)?.internals?.deadLettered)} events dead-lettered. Its MB/s counts the Avro values (smaller than the JSON text).`
+    : '';
   return [
     `### ${load.name}: ${n(load.events)} events, ${load.txSize}-event transactions, ~${load.payloadBytes} B payloads, ${n(load.aggregates)} aggregates${group.headline ? ' (headline)' : ''}`,
     '',
@@ -114,6 +119,7 @@ function catchUpSection(group: CatchUpGroup): string {
         : ''),
     '',
     ...(batches ? [batches, ''] : []),
+    ...(avroLine ? [avroLine, ''] : []),
   ].join('\n');
 }
 
@@ -197,6 +203,14 @@ export function renderMarkdown(results: BenchResults, charts: string[]): string 
             ? `${results.debezium.version ?? '?'} (${results.debezium.heap})`
             : `not run: ${results.debezium.reason}`,
         ],
+        ...(results.avro
+          ? [
+              [
+                'Schema registry (Avro row)',
+                results.avro.registryUrl ?? `not available: ${results.avro.reason}`,
+              ],
+            ]
+          : []),
         ['git commit', `${m.gitCommit}${m.gitDirty ? ' (tree had uncommitted changes)' : ''}`],
       ],
     ),

@@ -15,6 +15,14 @@ export function failed(value: unknown): value is Failed {
   return typeof value === 'object' && value !== null && 'error' in value;
 }
 
+/** The relay with Avro values against itself with JSON values, same WAL, same run: avro / JSON. */
+export interface AvroVsJson {
+  readonly eventsPerSecond: number | null;
+  readonly cpuSecondsPerMillion: number | null;
+  readonly avro: { eventsPerSecond: number; cpuSecondsPerMillion: number | null };
+  readonly json: { eventsPerSecond: number; cpuSecondsPerMillion: number | null };
+}
+
 export interface CatchUpGroup {
   readonly workload: Workload;
   readonly headline: boolean;
@@ -23,6 +31,8 @@ export interface CatchUpGroup {
   decode?: DecodeCeiling | Failed;
   producer?: ProducerCeiling | Failed | undefined;
   readonly results: Array<CatchUpResult | Failed>;
+  /** When the group ran the Avro row and both it and the JSON row succeeded. */
+  avroVsJson?: AvroVsJson;
 }
 
 export interface LatencyGroup {
@@ -38,6 +48,8 @@ export interface BenchResults {
   readonly machine: MachineFacts;
   readonly plan: Plan;
   readonly debezium: { available: boolean; reason: string | null; heap: string; version: string | null };
+  /** The Avro row's schema registry and record schema; absent when the row was not selected. */
+  readonly avro?: { registryUrl: string | null; reason: string | null; schema: object };
   catchUp: CatchUpGroup[];
   latency: LatencyGroup[];
   profile?: ProfileSummary;

@@ -1,11 +1,19 @@
 import type { LatencyResult } from '../systems/latency.js';
 import type { CatchUpResult } from '../systems/measure.js';
-import { type BenchResults, type CatchUpGroup, failed, type LatencyGroup } from './results.js';
+import {
+  type AvroVsJson,
+  type BenchResults,
+  type CatchUpGroup,
+  failed,
+  type LatencyGroup,
+} from './results.js';
 
 export const RELAY = 'outbox-relay';
 export const POLLING_CATCH_UP = 'polling 1000 ms';
 export const POLLING_LATENCY = 'polling 100 ms';
 export const DEBEZIUM = 'Debezium Server';
+/** The relay with OUTBOX_VALUE_ENCODING=avro (bench/systems/avro.ts). */
+export const AVRO = 'outbox-relay avro';
 
 export function catchUpOf(group: CatchUpGroup, system: string): CatchUpResult | undefined {
   return group.results.find((result): result is CatchUpResult => !failed(result) && result.system === system);
@@ -30,6 +38,22 @@ export function ratio(
 ): number | null {
   if (numerator === undefined || numerator === null || !denominator) return null;
   return Math.round((numerator / denominator) * 100) / 100;
+}
+
+/**
+ * The Avro row against the JSON row of the same group (same WAL, back to back): events/s and
+ * CPU s per million events of each, and avro / JSON of both; null when either did not run.
+ */
+export function avroVsJson(group: CatchUpGroup): AvroVsJson | null {
+  const avro = catchUpOf(group, AVRO);
+  const json = catchUpOf(group, RELAY);
+  if (!avro || !json) return null;
+  return {
+    eventsPerSecond: ratio(avro.eventsPerSecond, json.eventsPerSecond),
+    cpuSecondsPerMillion: ratio(avro.cpuSecondsPerMillion, json.cpuSecondsPerMillion),
+    avro: { eventsPerSecond: avro.eventsPerSecond, cpuSecondsPerMillion: avro.cpuSecondsPerMillion },
+    json: { eventsPerSecond: json.eventsPerSecond, cpuSecondsPerMillion: json.cpuSecondsPerMillion },
+  };
 }
 
 /** min(decode ceiling, producer ceiling) in events/s, when both ran. */

@@ -1,5 +1,5 @@
 import type { BenchContext } from '../lib/context.js';
-import { type Verification, verifyTopic, waitForRecords } from '../lib/kafka.js';
+import { type SeqReader, type Verification, verifyTopic, waitForRecords } from '../lib/kafka.js';
 import type { Tracked } from '../lib/proc.js';
 import { round } from '../lib/stats.js';
 
@@ -28,6 +28,8 @@ export interface CatchUpResult {
 /**
  * Starts a process, waits until `expected` records are acknowledged in `topic` (end offsets),
  * samples its CPU and peak RSS, stops it, then reads the topic back to verify.
+ * `bytes: 'read back'` (record values that are not the payload's text, such as Avro) takes the
+ * values' mean size as read back, times the events.
  */
 export async function measureCatchUp(
   ctx: BenchContext,
@@ -36,10 +38,14 @@ export async function measureCatchUp(
     workload: string;
     topic: string;
     expected: number;
-    bytes: number;
+    bytes: number | 'read back';
     timeoutMs: number;
     start: () => Tracked;
     verify?: boolean;
+    /** How the read-back finds an event's `seq` in a record value (default: the JSON text). */
+    seqOf?: SeqReader;
+    /** The process's dead-letter topic, which must stay empty during the run. */
+    deadLetterTopic?: string;
     /** Runs once everything is acknowledged, before the process is stopped. */
     inspect?: () => Promise<Record<string, number>>;
   },
@@ -54,6 +60,7 @@ export async function measureCatchUp(
         cpuAtFirst = proc.cpuSeconds();
       },
       failed: proc.exited,
+      deadLetterTopic: options.deadLetterTopic,
     });
     const cpuAtEnd = proc.cpuSeconds();
     const rss = proc.peakRssBytes();
@@ -68,14 +75,20 @@ export async function measureCatchUp(
     const verification =
       options.verify === false
         ? undefined
-        : await verifyTopic(ctx.kafka, options.topic, options.expected, 300_000);
+        : await verifyTopic(ctx.kafka, options.topic, options.expected, 300_000, options.seqOf);
+    const bytes =
+      options.bytes !== 'read back'
+        ? options.bytes
+        : verification && verification.records > 0
+          ? Math.round((verification.valueBytes / verification.records) * options.expected)
+          : 0;
     return {
       system: options.system,
       workload: options.workload,
       events: options.expected,
-      bytes: options.bytes,
+      bytes,
       eventsPerSecond: round(rate, 0),
-      mbPerSecond: round((rate * options.bytes) / options.expected / 1e6, 2),
+      mbPerSecond: round((rate * bytes) / options.expected / 1e6, 2),
       eventsPerSecondWithStartup: round(options.expected / totalSeconds, 0),
       secondsWithStartup: round(totalSeconds, 2),
       cpuSecondsPerMillion:

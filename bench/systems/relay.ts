@@ -1,8 +1,15 @@
 import type { BenchContext } from '../lib/context.js';
 import { safeName } from '../lib/context.js';
-import { createTopics, LatencyConsumer } from '../lib/kafka.js';
+import { createTopics, LatencyConsumer, type SeqReader } from '../lib/kafka.js';
 import { spawnTracked } from '../lib/proc.js';
-import { freePort, type Histogram, scrape, sumAndCount, summarizeDelta } from '../lib/prometheus.js';
+import {
+  counterTotal,
+  freePort,
+  type Histogram,
+  scrape,
+  sumAndCount,
+  summarizeDelta,
+} from '../lib/prometheus.js';
 import { createOutboxDatabase, dropScenario, relayEnv, type WalScenario } from '../lib/scenario.js';
 import { ROOT } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
@@ -22,30 +29,50 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   };
 }
 
+/** A variant of the relay's catch-up run: the defaults when empty. */
+export interface RelayCatchUpOptions {
+  readonly nodeArgs?: string[];
+  readonly label?: string;
+  /**
+   * Settings over the scenario's (relayEnv), e.g. the Avro row's slot, topic template and
+   * value encoding. When the record values are then not the payload's text, pass `topic` and
+   * `seqOf` too; MB/s then counts the values' size as read back.
+   */
+  readonly env?: Record<string, string>;
+  /** Where the records go; default `outbox.event.<aggregate type>`. */
+  readonly topic?: string;
+  readonly seqOf?: SeqReader;
+  /** The run's OUTBOX_DLQ_TOPIC, which must stay empty (a record there fails the run). */
+  readonly deadLetterTopic?: string;
+}
+
 /**
  * outbox-relay catch-up: `node dist/cli/main.js run` over events already committed, with its
- * metrics server on (as by default); its batch sizes and send times are read from /metrics
- * once everything is acknowledged.
+ * metrics server on (as by default); its batch sizes, send times and dead-lettered events are
+ * read from /metrics once everything is acknowledged.
  */
 export async function relayCatchUp(
   ctx: BenchContext,
   scenario: WalScenario,
-  options: { nodeArgs?: string[]; label?: string } = {},
+  options: RelayCatchUpOptions = {},
 ): Promise<CatchUpResult> {
   const label = options.label ?? 'outbox-relay';
   const port = await freePort();
   return measureCatchUp(ctx, {
     system: label,
     workload: scenario.workload.name,
-    topic: `outbox.event.${scenario.aggregateType}`,
+    topic: options.topic ?? `outbox.event.${scenario.aggregateType}`,
     expected: scenario.workload.events,
-    bytes: scenario.payloadBytes,
+    bytes: options.seqOf ? 'read back' : scenario.payloadBytes,
     timeoutMs: 600_000,
+    seqOf: options.seqOf,
+    deadLetterTopic: options.deadLetterTopic,
     start: () =>
       spawnTracked(process.execPath, [...(options.nodeArgs ?? []), CLI, 'run'], {
         cwd: ROOT,
         env: childEnv({
           ...relayEnv(ctx, scenario.url),
+          ...options.env,
           OUTBOX_METRICS_PORT: String(port),
           OUTBOX_METRICS_HOST: '127.0.0.1',
         }),
@@ -59,6 +86,7 @@ export async function relayCatchUp(
         batches: batches.count,
         meanBatchEvents: round(batches.sum / Math.max(1, batches.count), 0),
         meanSendMs: round((sends.sum / Math.max(1, sends.count)) * 1000, 1),
+        deadLettered: counterTotal(text, 'outbox_dlq_total'),
       };
     },
   });
