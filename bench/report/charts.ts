@@ -32,7 +32,7 @@ const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 function barChart(title: string, unit: string, sections: Section[], log: boolean): string {
   const width = 900;
   const left = 250;
-  const right = 130;
+  const right = 170;
   const barHeight = 18;
   const plotWidth = width - left - right;
   const values = sections
@@ -92,7 +92,7 @@ function throughputSections(results: BenchResults): Section[] {
       !oursRate || key === 'outbox-relay'
         ? ''
         : key === AVRO
-          ? `  (x${(value / oursRate).toFixed(2)} of JSON)`
+          ? `  (JSON x${(value / oursRate).toFixed(2)})`
           : `  (ours x${(oursRate / value).toFixed(2)})`;
     const add = (label: string, key: string, value: number) =>
       bars.push({

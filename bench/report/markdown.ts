@@ -235,13 +235,17 @@ export function renderMarkdown(results: BenchResults, charts: string[]): string 
       '',
     );
   }
-  if (results.catchUp.length > 0) {
+  // A run with --only skips whole workloads: they measured nothing and get no section.
+  const measured = results.catchUp.filter(
+    (group) => group.results.length > 0 || group.decode || group.producer,
+  );
+  if (measured.length > 0) {
     lines.push(
       '## Catch-up throughput',
       '',
       'Events committed before the reader starts; the rate is from the first to the last broker-acknowledged record (topic end offsets polled every 50 ms); "incl. start-up" counts from process start. CPU is user + system time of the process between those two moments.',
       '',
-      ...results.catchUp.map(catchUpSection),
+      ...measured.map(catchUpSection),
     );
   }
   if (results.latency.length > 0) {
