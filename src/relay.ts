@@ -1,8 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { AvroEncodingSink } from './avro/avro-sink.js';
-import type { SchemaSource } from './avro/schema-source.js';
-import { schemasFromConfig } from './avro/schemas-from-config.js';
+import type { AvroStage } from './avro/stage.js';
 import { redactConfig } from './config/redact.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { errorMessage, isRetriable, KafkaSendError, RelayError, ReplicationError } from './errors.js';
@@ -100,8 +98,11 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     } finally {
       await metadata.end().catch(() => undefined);
     }
-    const schemas = this.config.valueEncoding === 'avro' ? await schemasFromConfig(this.config) : undefined;
-    const { producer, sink } = await this.connectKafka(schemas);
+    const avro =
+      this.config.valueEncoding === 'avro'
+        ? await (await import('./avro/stage.js')).prepareAvroStage(this.config)
+        : undefined;
+    const { producer, sink } = await this.connectKafka(avro);
     let ready: () => void = () => undefined;
     const firstReady = new Promise<void>((resolve) => {
       ready = resolve;
@@ -114,7 +115,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   }
 
   private async connectKafka(
-    schemas: SchemaSource | undefined,
+    avro: AvroStage | undefined,
   ): Promise<{ producer: KafkajsProducer; sink: RecordSink }> {
     const producer = new KafkajsProducer(createKafka(this.config, this.logger), this.config.kafkaCompression);
     try {
@@ -141,11 +142,11 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
         this.setState('streaming');
       },
     });
-    return { producer, sink: schemas ? this.encodingAvro(sink, schemas) : sink };
+    return { producer, sink: avro ? this.encodingAvro(sink, avro) : sink };
   }
 
-  private encodingAvro(kafka: KafkaSink, schemas: SchemaSource): AvroEncodingSink {
-    return new AvroEncodingSink(kafka, schemas, this.config, {
+  private encodingAvro(kafka: KafkaSink, avro: AvroStage): RecordSink {
+    return avro.wrap(kafka, {
       registryFailed: (error, attempt, delayMs) => {
         if (attempt === 0)
           this.logger.warn({ err: error }, 'schema registry unavailable; retrying with backoff');

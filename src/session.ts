@@ -159,7 +159,9 @@ export class ReplicationSession {
       const record = outbox.mapRow(insert.values, this.commitTimeMs);
       originalTopic = record.topic;
       assertPublishableSize(record, this.config.maxRecordBytes);
-      return { record, deadLetter };
+      // Only a stage that re-encodes values (Avro) can still reject a record; otherwise the
+      // fallback would only keep the row's columns alive while the record is in flight.
+      return { record, deadLetter: this.config.valueEncoding === 'avro' ? deadLetter : undefined };
     } catch (error) {
       if (!(error instanceof PoisonEventError)) throw error;
       return { record: deadLetter(error), deadLetter: undefined };
