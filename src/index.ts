@@ -8,6 +8,7 @@ export {
   PoisonEventError,
   RelayError,
   ReplicationError,
+  SchemaRegistryError,
   SetupError,
 } from './errors.js';
 export { createLogger } from './observability/logger.js';
