@@ -8,6 +8,7 @@ import { parseLsn } from '../../src/replication/lsn.js';
 import { type ConsumedRecord, consumeAll } from '../support/kafka.js';
 import type { EventRow } from '../support/outbox.js';
 import { useOutboxFixture } from '../support/relay-harness.js';
+import { startRelayProcess } from '../support/relay-process.js';
 import {
   RegistryRest,
   startSchemaRegistry,
@@ -231,6 +232,53 @@ describe('avro: payloads as Confluent-framed Avro, schemas in a real registry', 
     expect(await rest.versions(subject)).toEqual([1, 2]);
     await relay.stop();
   });
+  it('takes a new version of a .avsc file at restart, registering it; old and new records decode', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'outbox-avro-evolve-'));
+    const topic = outbox.fixture.topic('refund');
+    const refund = (n: number, payload: object): EventRow => ({
+      aggregateType: 'refund',
+      aggregateId: `refund-${n % 2}`,
+      eventType: 'PaymentTaken',
+      payload: { paymentId: `r-${n}`, amountCents: n, ...payload },
+    });
+    const settings = avroEnv({ OUTBOX_AVRO_SCHEMAS_DIR: dir, OUTBOX_AVRO_REGISTER: 'true' });
+    try {
+      await writeFile(join(dir, 'PaymentTaken.avsc'), JSON.stringify(PAYMENT_V1));
+      const first = await outbox.fixture.startRelay(settings);
+      const before = await outbox.writer.events([refund(1, {}), refund(2, {})]);
+      await consumeAll(outbox.fixture.kafkaBrokers, [topic], {
+        until: (r) => r.length >= 2,
+        timeoutMs: 30_000,
+      });
+      await first.stop();
+
+      // A rolling deploy: the file gains a field with a default, and the relay restarts.
+      await writeFile(join(dir, 'PaymentTaken.avsc'), JSON.stringify(PAYMENT_V2));
+      const second = await outbox.fixture.startRelay(settings);
+      const after = await outbox.writer.events([refund(3, { method: 'wire' }), refund(4, {})]);
+      const records = await consumeAll(outbox.fixture.kafkaBrokers, [topic], {
+        until: (received) => received.length >= 4,
+        timeoutMs: 30_000,
+      });
+      const [v1, v2] = [await rest.idOf(`${topic}-value`, 1), await rest.idOf(`${topic}-value`, 2)];
+      const idOf = (eventId: string | undefined) =>
+        records.find((record) => record.headers.id === eventId)?.value?.readInt32BE(1);
+      expect([...before, ...after].map(idOf)).toEqual([v1, v1, v2, v2]);
+      const decoded = await Promise.all(
+        records.map(async (record) => ({ ...(await decoder.decode(record.value as Buffer)) })),
+      );
+      expect(decoded.sort((a, b) => a.amountCents - b.amountCents)).toEqual([
+        { paymentId: 'r-1', amountCents: 1 },
+        { paymentId: 'r-2', amountCents: 2 },
+        { paymentId: 'r-3', amountCents: 3, method: 'wire' },
+        { paymentId: 'r-4', amountCents: 4, method: 'card' },
+      ]);
+      await second.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names subjects after the records under RecordNameStrategy, so two event types can share a topic', async () => {
     const relay = await outbox.fixture.startRelay(
       avroEnv({
@@ -270,16 +318,18 @@ describe('avro: payloads as Confluent-framed Avro, schemas in a real registry', 
     expect(relay.state).toBe('failed');
     expect(await outbox.fixture.confirmedFlushLsn()).toBeLessThanOrEqual(before);
 
-    // Nothing was lost: registering (as `run --register` does) publishes it.
-    const retry = await outbox.fixture.startRelay(
-      avroEnv({ OUTBOX_AVRO_SCHEMAS_DIR: schemasDir, OUTBOX_AVRO_REGISTER: 'true' }),
-    );
+    // Nothing was lost: `outbox-relay run --register` registers the schema and publishes the event.
+    const cli = startRelayProcess(['run', '--register'], {
+      ...outbox.fixture.env,
+      ...avroEnv({ OUTBOX_AVRO_SCHEMAS_DIR: schemasDir }),
+    });
     const records = await consumeAll(outbox.fixture.kafkaBrokers, [outbox.fixture.topic('unregistered')], {
       until: (received) => received.some((record) => record.headers.id === id),
       timeoutMs: 30_000,
     });
     expect(records.map((record) => record.headers.id)).toEqual([id]);
-    await retry.stop();
+    cli.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
   });
 
   it('refuses to start when the registry does not answer, naming the setting', async () => {
