@@ -124,7 +124,9 @@ describe('relay metrics', () => {
     expect(sampleValue(sa, 'outbox_events_published_total', { topic: 'orders' })).toBe(1);
     expect(sampleValue(sb, 'outbox_events_published_total', { topic: 'orders' })).toBeUndefined();
     for (const s of [sa, sb]) {
-      expect(sampleValue(s, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+      // Present, not necessarily above 0: a fresh registry counts from its own creation, and
+      // the kernel may account the few milliseconds since then as none (a CI run saw 0).
+      expect(select(s, 'process_cpu_user_seconds_total')).toHaveLength(1);
       expect(select(s, 'nodejs_heap_size_total_bytes')).toHaveLength(1);
     }
   });
