@@ -33,6 +33,8 @@ describe('memory: a 100,000-row transaction', () => {
     console.info(
       `memory: peak RSS ${(peak / MiB).toFixed(0)} MiB for a ${written.length}-row, ~300 MiB transaction`,
     );
-    expect(peak).toBeLessThan(240 * MiB);
+    // Buffering the transaction would add its ~200 MiB of payload to the baseline (over 300 MiB
+    // in all). Measured on the 2-core CI machine: 206-237 MiB, with tsx running the source.
+    expect(peak).toBeLessThan(256 * MiB);
   });
 });
