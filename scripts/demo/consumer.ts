@@ -12,10 +12,17 @@ const kafka = new Kafka({
   brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
   logLevel: logLevel.NOTHING,
 });
+// The writer's two aggregate types.
+const topics = ['outbox.event.order', 'outbox.event.payment'];
+// Created first (a no-op when they exist): on a fresh broker, subscribing to a topic that does
+// not exist yet can fail with UNKNOWN_TOPIC_OR_PARTITION before auto-creation catches up.
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({ topics: topics.map((topic) => ({ topic })), waitForLeaders: true });
+await admin.disconnect();
 const consumer = kafka.consumer({ groupId: `outbox-demo-${Date.now()}` });
 await consumer.connect();
-// The writer's two aggregate types; subscribing creates the topics if they are new.
-await consumer.subscribe({ topics: ['outbox.event.order', 'outbox.event.payment'], fromBeginning: true });
+await consumer.subscribe({ topics, fromBeginning: true });
 
 let seen = 0;
 let idleTimer = setTimeout(stop, 60_000);
