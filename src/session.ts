@@ -203,10 +203,10 @@ export class ReplicationSession {
     this.sink.enqueue({
       record,
       deadLetter,
-      onAcknowledged: () => {
+      onAcknowledged: (sent) => {
         this.inflight.release(record.sizeBytes);
         this.watermark.acknowledge(transaction);
-        this.hooks.acknowledged(record.topic, commitTimeMs);
+        this.hooks.acknowledged(sent.topic, commitTimeMs);
         if (!this.inflight.isFull && !this.draining) this.stream.resume();
       },
     });

@@ -5,7 +5,8 @@ import type { OutboxRecord } from '../outbox/record.js';
 /** A record waiting for Kafka, and what to call once the broker has it. */
 export interface Delivery {
   readonly record: OutboxRecord;
-  readonly onAcknowledged: () => void;
+  /** Called with the record as sent: a stage on the way may have replaced it (dead letter). */
+  readonly onAcknowledged: (sent: OutboxRecord) => void;
   /**
    * The record to send instead when a later stage finds this one unpublishable (its payload does
    * not match its Avro schema); it may throw, to stop the relay (OUTBOX_ON_POISON=stop).

@@ -103,7 +103,7 @@ export class KafkaSink implements RecordSink {
       return this.notifyIfIdle();
     }
     this.sending = false;
-    for (const delivery of batch) delivery.onAcknowledged();
+    for (const delivery of batch) delivery.onAcknowledged(delivery.record);
     // What accumulated during the round trip goes at once.
     if (this.queue.length > 0) void this.sendNext();
     else this.notifyIfIdle();

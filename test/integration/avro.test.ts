@@ -14,6 +14,7 @@ import {
   startSchemaRegistry,
   stopSchemaRegistryContainer,
 } from '../support/schema-registry.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Record names are global to the registry (RecordNameStrategy): a namespace per run keeps runs apart. */
 const NAMESPACE = `test.avro.r${randomBytes(4).toString('hex')}`;
@@ -142,6 +143,10 @@ describe('avro: payloads as Confluent-framed Avro, schemas in a real registry', 
     const relay = await outbox.fixture.startRelay(
       avroEnv({ OUTBOX_AVRO_SCHEMAS_DIR: schemasDir, OUTBOX_AVRO_REGISTER: 'true' }),
     );
+    const acknowledged: string[] = [];
+    const deadLettered: string[] = [];
+    relay.on('event:acknowledged', (topic) => acknowledged.push(topic));
+    relay.on('event:dead-lettered', (reason) => deadLettered.push(reason));
     const missingField = { ...order(100), payload: { orderId: 'o-100', items: [] } };
     const wrongType = { ...order(101), payload: { orderId: 'o-101', total: 'ten', items: [] } };
     const ids = await outbox.writer.events([order(99), missingField, wrongType, order(102)]);
@@ -168,6 +173,10 @@ describe('avro: payloads as Confluent-framed Avro, schemas in a real registry', 
     expect(inDlq[0]?.headers['outbox.error']).toContain('field "total" is missing');
     expect(inDlq[1]?.headers['outbox.error']).toContain('field "total" is "ten", not double');
     expect(inDlq[0]?.headers['outbox.original.topic']).toBe(orders);
+    // Metrics count them as dead-lettered, and as published under the dead-letter topic.
+    expect(deadLettered).toEqual(['schema-mismatch', 'schema-mismatch']);
+    await waitFor(() => acknowledged.length === 5, { message: 'five acknowledgements' });
+    expect(acknowledged.filter((topic) => topic === dlq)).toHaveLength(2);
     // The dead-letter record keeps the row as written, payload included.
     expect(JSON.parse(inDlq[1]?.value?.toString() ?? '{}')).toMatchObject({
       id: ids[2],
