@@ -1,11 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { readStackEnv, STACK_ENV } from './stack-env.js';
 
 const STACK_SCRIPT = fileURLToPath(new URL('../../scripts/stack.sh', import.meta.url));
-const STACK_ENV = fileURLToPath(new URL('../../.stack/env', import.meta.url));
 
 /**
  * Finds or starts PostgreSQL and Kafka for the integration project and provides them as `services`
@@ -58,15 +57,4 @@ function stackUp(): Promise<void> {
       code === 0 ? resolve() : reject(new Error(`scripts/stack.sh up failed (exit code ${code})`)),
     );
   });
-}
-
-/** .stack/env (KEY=value lines), or undefined before the first `up`. */
-async function readStackEnv(): Promise<Record<string, string> | undefined> {
-  const text = await readFile(STACK_ENV, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  const entries = text.split('\n').flatMap((line) => {
-    const at = line.indexOf('=');
-    return at > 0 ? [[line.slice(0, at), line.slice(at + 1)] as const] : [];
-  });
-  return Object.fromEntries(entries);
 }

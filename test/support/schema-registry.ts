@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
 import { serviceUrls, stackCommand } from './services.js';
+import { readStackEnv, STACK_ENV } from './stack-env.js';
 
-const STACK_ENV = fileURLToPath(new URL('../../.stack/env', import.meta.url));
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 /** Apicurio Registry serves the Confluent Schema Registry API under this path. */
 const CCOMPAT_PATH = '/apis/ccompat/v7';
@@ -18,11 +16,9 @@ export async function startSchemaRegistry(): Promise<string> {
   if (process.env.SCHEMA_REGISTRY_URL) return process.env.SCHEMA_REGISTRY_URL;
   if (serviceUrls().kind === 'local-stack') {
     await stackCommand('registry-up');
-    const line = (await readFile(STACK_ENV, 'utf8'))
-      .split('\n')
-      .find((l) => l.startsWith('SCHEMA_REGISTRY_URL='));
-    if (!line) throw new Error(`registry-up wrote no SCHEMA_REGISTRY_URL to ${STACK_ENV}`);
-    return line.slice('SCHEMA_REGISTRY_URL='.length);
+    const url = (await readStackEnv())?.SCHEMA_REGISTRY_URL;
+    if (!url) throw new Error(`registry-up wrote no SCHEMA_REGISTRY_URL to ${STACK_ENV}`);
+    return url;
   }
   container ??= await new GenericContainer('apicurio/apicurio-registry:3.0.9')
     .withEnvironment({ APICURIO_RULES_GLOBAL_COMPATIBILITY: 'BACKWARD' })
