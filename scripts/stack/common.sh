@@ -30,6 +30,22 @@ show_tail() {
   printf -- '--- end of %s ---\n' "$1" >&2
 }
 
+# wait_answers ANSWERS ALIVE EXITED TIMED_OUT LOG...: runs the function ANSWERS until it succeeds. When
+# the function ALIVE finds the server gone, or READY_TIMEOUT_S passes, shows the tails of LOG... and
+# dies with the message EXITED or TIMED_OUT.
+wait_answers() {
+  local answers=$1 alive=$2 exited=$3 timed_out=$4 log
+  shift 4
+  local deadline=$((SECONDS + READY_TIMEOUT_S))
+  until "$answers"; do
+    if ! "$alive" >/dev/null || ((SECONDS >= deadline)); then
+      for log in "$@"; do show_tail "$log"; done
+      "$alive" >/dev/null || die "$exited"
+      die "$timed_out"
+    fi
+    sleep 0.3
+  done
+}
 
 os_user() {
   if [[ $EUID -ne 0 ]]; then

@@ -118,19 +118,9 @@ kafka_answers() {
 }
 
 kafka_wait_answers() {
-  local deadline=$((SECONDS + READY_TIMEOUT_S))
-  until kafka_answers; do
-    if ! kafka_pid >/dev/null; then
-      show_tail "$KAFKA_LOG"
-      show_tail "$KAFKA_SERVER_LOG"
-      die "the Kafka broker exited during start-up"
-    fi
-    if ((SECONDS >= deadline)); then
-      show_tail "$KAFKA_SERVER_LOG"
-      die "Kafka on $KAFKA_BROKERS did not answer a metadata request within ${READY_TIMEOUT_S}s"
-    fi
-    sleep 0.5
-  done
+  wait_answers kafka_answers kafka_pid "the Kafka broker exited during start-up" \
+    "Kafka on $KAFKA_BROKERS did not answer a metadata request within ${READY_TIMEOUT_S}s" \
+    "$KAFKA_LOG" "$KAFKA_SERVER_LOG"
 }
 
 kafka_start() {

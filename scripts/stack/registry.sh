@@ -53,18 +53,9 @@ registry_answers() {
 }
 
 registry_wait_answers() {
-  local deadline=$((SECONDS + READY_TIMEOUT_S))
-  until registry_answers; do
-    if ! registry_pid >/dev/null; then
-      show_tail "$REGISTRY_LOG"
-      die "the schema registry exited during start-up"
-    fi
-    if ((SECONDS >= deadline)); then
-      show_tail "$REGISTRY_LOG"
-      die "the schema registry on $SCHEMA_REGISTRY_URL did not answer GET /subjects within ${READY_TIMEOUT_S}s"
-    fi
-    sleep 0.3
-  done
+  wait_answers registry_answers registry_pid "the schema registry exited during start-up" \
+    "the schema registry on $SCHEMA_REGISTRY_URL did not answer GET /subjects within ${READY_TIMEOUT_S}s" \
+    "$REGISTRY_LOG"
 }
 
 # SCHEMA_REGISTRY_URL in .stack/env while the registry runs. Before the first `up` there is no .stack/env
