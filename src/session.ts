@@ -147,25 +147,30 @@ export class ReplicationSession {
   ): { record: OutboxRecord; deadLetter: DeadLetterFallback } {
     const outbox = this.outbox as { relation: RelationMessage; mapRow: RowMapper };
     let originalTopic: string | undefined;
-    const context = {
-      relation: outbox.relation,
+    try {
+      const record = outbox.mapRow(insert.values, this.commitTimeMs);
+      originalTopic = record.topic;
+      assertPublishableSize(record, this.config.maxRecordBytes);
+      // Without a use for it, a fallback would only keep the row's columns alive in flight.
+      if (!this.sink.mayDeadLetter) return { record, deadLetter: undefined };
+      const row = this.rowContext(outbox.relation, insert, wal);
+      return { record, deadLetter: (error) => this.deadLetter(error, row, record.topic) };
+    } catch (error) {
+      if (!(error instanceof PoisonEventError)) throw error;
+      const row = this.rowContext(outbox.relation, insert, wal);
+      return { record: this.deadLetter(error, row, originalTopic), deadLetter: undefined };
+    }
+  }
+
+  /** Taken when the row arrives: a later dead-letter call must not see a later transaction's xid. */
+  private rowContext(relation: RelationMessage, insert: InsertMessage, wal: WalData): RowContext {
+    return {
+      relation,
       values: insert.values,
       lsn: wal.walStart,
       xid: this.xid,
       commitTimeMs: this.commitTimeMs,
     };
-    const deadLetter = (error: PoisonEventError) => this.deadLetter(error, context, originalTopic);
-    try {
-      const record = outbox.mapRow(insert.values, this.commitTimeMs);
-      originalTopic = record.topic;
-      assertPublishableSize(record, this.config.maxRecordBytes);
-      // Only a stage that re-encodes values (Avro) can still reject a record; otherwise the
-      // fallback would only keep the row's columns alive while the record is in flight.
-      return { record, deadLetter: this.config.valueEncoding === 'avro' ? deadLetter : undefined };
-    } catch (error) {
-      if (!(error instanceof PoisonEventError)) throw error;
-      return { record: deadLetter(error), deadLetter: undefined };
-    }
   }
 
   /**

@@ -35,6 +35,7 @@ export class AvroEncodingSink implements RecordSink {
   private rejectFailed: (error: unknown) => void = () => undefined;
   private registryDown = false;
   readonly failed: Promise<never>;
+  readonly mayDeadLetter = true;
 
   constructor(
     private readonly next: RecordSink,

@@ -7,6 +7,11 @@ import type { Delivery } from './batch.js';
 export interface RecordSink {
   /** Rejects when the sink meets a failure no retry can fix. */
   readonly failed: Promise<never>;
+  /**
+   * Whether this sink may still find a record unpublishable and send its dead-letter record
+   * instead (Delivery.deadLetter); only then does a delivery need that fallback.
+   */
+  readonly mayDeadLetter: boolean;
   enqueue(delivery: Delivery): void;
   /** Resolves once everything enqueued so far is acknowledged (or the sink closed). */
   whenIdle(): Promise<void>;

@@ -35,6 +35,7 @@ export class KafkaSink implements RecordSink {
   private idleWaiters: Array<() => void> = [];
   private rejectFailed: (error: unknown) => void = () => undefined;
   readonly failed: Promise<never>;
+  readonly mayDeadLetter = false;
 
   constructor(
     private readonly producer: BatchProducer,

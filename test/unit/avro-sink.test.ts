@@ -61,6 +61,7 @@ class ScriptedSchemas implements SchemaSource {
 class RecordingSink implements RecordSink {
   readonly sent: Delivery[] = [];
   readonly failed = new Promise<never>(() => undefined);
+  readonly mayDeadLetter = false;
   discarded = 0;
   enqueue(delivery: Delivery): void {
     this.sent.push(delivery);
