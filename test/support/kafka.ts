@@ -37,8 +37,12 @@ export async function createTopics(
   partitions = 3,
 ): Promise<void> {
   await withAdmin(brokers, async (admin) => {
+    // Only the missing ones: kafkajs logs TOPIC_ALREADY_EXISTS as an ERROR line, though it is no failure.
+    const existing = new Set(await admin.listTopics());
+    const missing = names.filter((topic) => !existing.has(topic));
+    if (missing.length === 0) return;
     await admin.createTopics({
-      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
       waitForLeaders: true,
     });
   });
