@@ -1,5 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
+/** Integration tests that prove delivery, ordering and fault handling: run once per Kafka client. */
+const PER_SINK = [
+  'test/integration/delivery.test.ts',
+  'test/integration/crash.test.ts',
+  'test/integration/bad-input.test.ts',
+  'test/integration/observability.test.ts',
+  'test/integration/partitioner.test.ts',
+  'test/faults/**/*.test.ts',
+];
+
+const integration = {
+  globalSetup: ['test/support/global-setup.ts'],
+  // One file at a time: they share one PostgreSQL and one broker on 2 cores, and fault tests stop them.
+  fileParallelism: false,
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+};
+
 export default defineConfig({
   test: {
     // A project may have no files yet (test/faults/); that is not a failure.
@@ -14,14 +32,21 @@ export default defineConfig({
         },
       },
       {
+        // The default client (librdkafka) runs everything.
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
-          globalSetup: ['test/support/global-setup.ts'],
-          // One file at a time: they share one PostgreSQL and one broker on 2 cores, and fault tests stop them.
-          fileParallelism: false,
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          ...integration,
+        },
+      },
+      {
+        // After the first group, never beside it: both stop and start the same broker.
+        test: {
+          name: 'kafkajs',
+          include: PER_SINK,
+          env: { OUTBOX_KAFKA_CLIENT: 'kafkajs' },
+          sequence: { groupOrder: 1 },
+          ...integration,
         },
       },
     ],

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 WORK=bench/.work
 mkdir -p "$WORK"
 
-[ -d node_modules ] || npm ci --no-audit --no-fund
+# shellcheck source=scripts/install.sh
+. scripts/install.sh
+install_dependencies
 [ -f .stack/env ] || bash scripts/stack.sh up
 npm run --silent build
 

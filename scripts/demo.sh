@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ORDERS="${DEMO_ORDERS:-40}"
 
-[ -d node_modules ] || npm ci --no-audit --no-fund
+# shellcheck source=scripts/install.sh
+. scripts/install.sh
+install_dependencies
 bash scripts/stack.sh up
 set -a; . .stack/env; set +a
 export OUTBOX_METRICS_PORT="${OUTBOX_METRICS_PORT:-9464}" OUTBOX_LOG_PRETTY=true

@@ -9,6 +9,7 @@ if (existsSync(FAULT_SUMMARY_FILE)) {
     .map((line) => JSON.parse(line) as Record<string, string | number>);
   const columns = [
     'fault',
+    'sink',
     'written',
     'delivered',
     'duplicates',

@@ -10,20 +10,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 step() { printf '\n== %s\n' "$*"; }
 since() { echo "$((SECONDS - $1))s"; }
 
-install_dependencies() {
-  mkdir -p .stack
-  if ! npm ci --no-audit --no-fund >.stack/npm-ci.log 2>&1; then
-    grep '^npm error' .stack/npm-ci.log | head -n 20
-    return 1
-  fi
-  grep -v '^npm warn' .stack/npm-ci.log | tail -n 3
-}
-
+# shellcheck source=scripts/install.sh
+. scripts/install.sh
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   step 'npm ci'
-  start=$SECONDS
   install_dependencies || exit 1
-  echo "dependencies installed in $(since "$start")"
 fi
 
 failed_checks=()

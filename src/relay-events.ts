@@ -17,13 +17,16 @@ export type RelayState =
 /** Typed events for whoever embeds the relay (metrics subscribe to these); not logs. */
 export interface RelayEvents {
   'state:changed': [state: RelayState, previous: RelayState];
-  /** One broker-acknowledged sendBatch. */
-  'batch:sent': [events: number, bytes: number, seconds: number];
+  /**
+   * Records acknowledged together: a sendBatch (kafkajs), a round of delivery reports
+   * (librdkafka). seconds: the round trip, undefined when the client timed none in this round.
+   */
+  'batch:sent': [events: number, bytes: number, seconds: number | undefined];
   'batch:failed': [error: KafkaSendError, attempt: number, delayMs: number];
-  /** One event acknowledged by the broker; commitTimeMs is its transaction's commit time. */
   /** A Schema Registry call failed and will be retried (OUTBOX_VALUE_ENCODING=avro). */
   'registry:failed': [error: SchemaRegistryError, attempt: number, delayMs: number];
-  'event:acknowledged': [topic: string, commitTimeMs: number, ackTimeMs: number];
+  /** Events of one topic and one transaction (commitTimeMs), acknowledged by the broker together. */
+  'events:acknowledged': [topic: string, events: number, commitTimeMs: number, ackTimeMs: number];
   'checkpoint:confirmed': [lsn: Lsn];
   /** A poison event was sent to the dead-letter topic (reason: null-key, too-large, ...). */
   'event:dead-lettered': [reason: string];

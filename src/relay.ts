@@ -4,11 +4,8 @@ import type { AvroStage } from './avro/stage.js';
 import { redactConfig } from './config/redact.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { errorMessage, isRetriable, KafkaSendError, RelayError, ReplicationError } from './errors.js';
-import { createKafka } from './kafka/client.js';
-import { KafkajsProducer } from './kafka/producer.js';
+import { connectKafkaSink } from './kafka/connect.js';
 import type { RecordSink } from './kafka/record-sink.js';
-import { classifyKafkaError } from './kafka/send-errors.js';
-import { KafkaSink } from './kafka/sink.js';
 import { fullJitterDelay, sleep } from './lifecycle/backoff.js';
 import { acquireLeaderLock } from './lifecycle/leader-lock.js';
 import { TypedEmitter } from './lifecycle/typed-emitter.js';
@@ -102,35 +99,18 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       this.config.valueEncoding === 'avro'
         ? await (await import('./avro/stage.js')).prepareAvroStage(this.config)
         : undefined;
-    const { producer, sink } = await this.connectKafka(avro);
+    const sinks = new SinkHolder(() => this.connectSink(avro), await this.connectSink(avro));
     let ready: () => void = () => undefined;
     const firstReady = new Promise<void>((resolve) => {
       ready = resolve;
     });
-    this.finished = this.runSessions(sink, ready).finally(async () => {
-      sink.close();
-      await producer.disconnect().catch(() => undefined);
-    });
+    this.finished = this.runSessions(sinks, ready).finally(() => sinks.close());
     await Promise.race([firstReady, this.finished]);
   }
 
-  private async connectKafka(
-    avro: AvroStage | undefined,
-  ): Promise<{ producer: KafkajsProducer; sink: RecordSink }> {
-    const producer = new KafkajsProducer(createKafka(this.config, this.logger), this.config.kafkaCompression);
-    try {
-      await producer.connect();
-    } catch (error) {
-      const failure = classifyKafkaError(error);
-      throw new KafkaSendError(
-        `cannot reach Kafka at KAFKA_BROKERS=${this.config.kafkaBrokers.join(',')}: ${failure.message}. ` +
-          'Check the broker addresses and that the brokers run.',
-        failure.brokerErrorType,
-        false,
-        { cause: error },
-      );
-    }
-    const sink = new KafkaSink(producer, this.config, {
+  /** The Kafka sink of OUTBOX_KAFKA_CLIENT, behind the Avro stage when values are Avro. */
+  private async connectSink(avro: AvroStage | undefined): Promise<RecordSink> {
+    const sink = await connectKafkaSink(this.config, this.logger, {
       batchSent: (events, bytes, seconds) => this.emit('batch:sent', events, bytes, seconds),
       sendFailed: (error, attempt, delayMs) => {
         if (attempt === 0) this.logger.warn({ err: error }, 'Kafka unavailable; retrying with backoff');
@@ -142,10 +122,10 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
         this.setState('streaming');
       },
     });
-    return { producer, sink: avro ? this.encodingAvro(sink, avro) : sink };
+    return avro ? this.encodingAvro(sink, avro) : sink;
   }
 
-  private encodingAvro(kafka: KafkaSink, avro: AvroStage): RecordSink {
+  private encodingAvro(kafka: RecordSink, avro: AvroStage): RecordSink {
     return avro.wrap(kafka, {
       registryFailed: (error, attempt, delayMs) => {
         if (attempt === 0)
@@ -161,11 +141,11 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   }
 
   /** Runs sessions until stopped; reconnects after retriable failures with backoff. */
-  private async runSessions(sink: RecordSink, onReady: () => void): Promise<void> {
+  private async runSessions(sinks: SinkHolder, onReady: () => void): Promise<void> {
     try {
       for (let attempt = 0; !this.stopping.signal.aborted; ) {
         try {
-          await this.runSession(sink, () => {
+          await this.runSession(await sinks.usable(), () => {
             attempt = 0;
             onReady();
           });
@@ -225,8 +205,8 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
             this.confirmedLsn = lsn;
             this.emit('checkpoint:confirmed', lsn);
           },
-          acknowledged: (topic, commitTimeMs) =>
-            this.emit('event:acknowledged', topic, commitTimeMs, Date.now()),
+          acknowledged: (topic, events, commitTimeMs) =>
+            this.emit('events:acknowledged', topic, events, commitTimeMs, Date.now()),
           deadLettered: (reason) => this.emit('event:dead-lettered', reason),
         },
         this.confirmedLsn,
@@ -268,4 +248,41 @@ function watchLeadership(leader: pg.Client): { lost: Promise<void>; isLost(): bo
     leader.once('end', mark);
   });
   return { lost, isLost: () => gone };
+}
+
+/**
+ * The relay's current sink. One that failed retriably (a Kafka client that must be created
+ * anew) is closed and replaced before the next session; its failure already ended the last one.
+ */
+class SinkHolder {
+  private broken = false;
+
+  constructor(
+    private readonly connect: () => Promise<RecordSink>,
+    private sink: RecordSink,
+  ) {
+    this.watch(sink);
+  }
+
+  async usable(): Promise<RecordSink> {
+    if (!this.broken) return this.sink;
+    await this.sink.close();
+    const sink = await this.connect().catch((error: unknown) => {
+      throw new KafkaSendError(`Kafka: ${errorMessage(error)}`, undefined, true, { cause: error });
+    });
+    this.sink = sink;
+    this.broken = false;
+    this.watch(sink);
+    return sink;
+  }
+
+  close(): Promise<void> {
+    return this.sink.close();
+  }
+
+  private watch(sink: RecordSink): void {
+    sink.failed.catch(() => {
+      if (this.sink === sink) this.broken = true;
+    });
+  }
 }

@@ -4,9 +4,10 @@ import { InflightBudget } from './checkpoint/inflight.js';
 import { type PendingTransaction, Watermark } from './checkpoint/watermark.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { DecodeError, PoisonEventError } from './errors.js';
-import type { Delivery } from './kafka/batch.js';
+import type { Delivery, Receipt } from './kafka/delivery.js';
 import type { RecordSink } from './kafka/record-sink.js';
 import { sleep } from './lifecycle/backoff.js';
+import { AcknowledgementTally } from './observability/acknowledgement-tally.js';
 import { deadLetterRecord } from './outbox/dead-letter.js';
 import type { OutboxLayout } from './outbox/layout.js';
 import { compileRowMapper, isOutboxRelation, type RowMapper } from './outbox/mapper.js';
@@ -31,8 +32,24 @@ interface RowContext {
 /** What a session reports to the relay that owns it. */
 export interface SessionHooks {
   confirmed(lsn: Lsn): void;
-  acknowledged(topic: string, commitTimeMs: number): void;
+  /** A run of events of one topic and one transaction, acknowledged by the broker. */
+  acknowledged(topic: string, events: number, commitTimeMs: number): void;
   deadLettered(reason: string): void;
+}
+
+type OnAcknowledged = (transaction: ReceivedTransaction, delivery: Delivery) => void;
+
+/** A transaction being received: its entry in the watermark and the receipt of its events. */
+class ReceivedTransaction implements Receipt {
+  constructor(
+    readonly entry: PendingTransaction,
+    readonly commitTimeMs: number,
+    private readonly onAcknowledged: OnAcknowledged,
+  ) {}
+
+  acknowledged(delivery: Delivery): void {
+    this.onAcknowledged(this, delivery);
+  }
 }
 
 /**
@@ -44,10 +61,10 @@ export class ReplicationSession {
   readonly inflight: InflightBudget;
   private readonly watermark: Watermark;
   private readonly confirmer: Confirmer;
+  private readonly tally: AcknowledgementTally;
   private received: Lsn = ZERO_LSN;
-  private transaction: PendingTransaction | undefined;
+  private transaction: ReceivedTransaction | undefined;
   private xid = 0;
-  private commitTimeMs = 0;
   private outbox: { relation: RelationMessage; mapRow: RowMapper } | undefined;
   private draining = false;
 
@@ -62,6 +79,9 @@ export class ReplicationSession {
   ) {
     this.inflight = new InflightBudget(config.maxInflightEvents, config.maxInflightBytes);
     this.watermark = new Watermark(startLsn);
+    this.tally = new AcknowledgementTally((topic, events, commitTimeMs) =>
+      hooks.acknowledged(topic, events, commitTimeMs),
+    );
     this.confirmer = new Confirmer(
       (status) => stream.sendStatus(status),
       () => ({ safe: this.watermark.safeLsn, received: this.received }),
@@ -109,6 +129,7 @@ export class ReplicationSession {
     }
     this.confirmer.sendNow();
     this.confirmer.stop();
+    this.tally.flush();
     await this.stream.stop();
   }
 
@@ -116,13 +137,16 @@ export class ReplicationSession {
     this.received = maxLsn(this.received, wal.walEnd);
     switch (message.tag) {
       case 'begin':
-        this.transaction = this.watermark.begin();
+        this.transaction = new ReceivedTransaction(
+          this.watermark.begin(),
+          pgMicrosToUnixMs(message.commitTimeMicros),
+          this.onAcknowledged,
+        );
         this.xid = message.xid;
-        this.commitTimeMs = pgMicrosToUnixMs(message.commitTimeMicros);
         return;
       case 'commit':
         if (!this.transaction) throw new DecodeError('Commit without Begin', 0x43, formatLsn(wal.walStart));
-        this.watermark.commit(this.transaction, message.endLsn);
+        this.watermark.commit(this.transaction.entry, message.endLsn);
         this.transaction = undefined;
         return;
       case 'relation':
@@ -146,9 +170,10 @@ export class ReplicationSession {
     wal: WalData,
   ): { record: OutboxRecord; deadLetter: DeadLetterFallback } {
     const outbox = this.outbox as { relation: RelationMessage; mapRow: RowMapper };
+    const commitTimeMs = this.transaction?.commitTimeMs ?? 0;
     let originalTopic: string | undefined;
     try {
-      const record = outbox.mapRow(insert.values, this.commitTimeMs);
+      const record = outbox.mapRow(insert.values, commitTimeMs);
       originalTopic = record.topic;
       assertPublishableSize(record, this.config.maxRecordBytes);
       // Without a use for it, a fallback would only keep the row's columns alive in flight.
@@ -169,7 +194,7 @@ export class ReplicationSession {
       values: insert.values,
       lsn: wal.walStart,
       xid: this.xid,
-      commitTimeMs: this.commitTimeMs,
+      commitTimeMs: this.transaction?.commitTimeMs ?? 0,
     };
   }
 
@@ -199,24 +224,22 @@ export class ReplicationSession {
   }
 
   private publish(
-    transaction: PendingTransaction,
+    transaction: ReceivedTransaction,
     { record, deadLetter }: { record: OutboxRecord; deadLetter: DeadLetterFallback },
   ): void {
-    const commitTimeMs = this.commitTimeMs;
-    this.watermark.addEvent(transaction);
+    this.watermark.addEvent(transaction.entry);
     this.inflight.add(record.sizeBytes);
-    this.sink.enqueue({
-      record,
-      deadLetter,
-      onAcknowledged: (sent) => {
-        this.inflight.release(record.sizeBytes);
-        this.watermark.acknowledge(transaction);
-        this.hooks.acknowledged(sent.topic, commitTimeMs);
-        if (!this.inflight.isFull && !this.draining) this.stream.resume();
-      },
-    });
+    this.sink.enqueue({ record, receipt: transaction, chargedBytes: record.sizeBytes, deadLetter });
     if (this.inflight.isFull) this.stream.pause();
   }
+
+  /** One per session, shared by its receipts: acknowledgements allocate nothing per event. */
+  private readonly onAcknowledged: OnAcknowledged = (transaction, delivery) => {
+    this.inflight.release(delivery.chargedBytes);
+    this.watermark.acknowledge(transaction.entry);
+    this.tally.add(delivery.record.topic, transaction.commitTimeMs);
+    if (!this.inflight.isFull && !this.draining) this.stream.resume();
+  };
 
   private onKeepalive(keepalive: Keepalive): void {
     this.received = maxLsn(this.received, keepalive.walEnd);

@@ -1,5 +1,5 @@
 import { PoisonEventError, RelayError, SchemaRegistryError } from '../errors.js';
-import type { Delivery } from '../kafka/batch.js';
+import type { Delivery } from '../kafka/delivery.js';
 import type { RecordSink } from '../kafka/record-sink.js';
 import { retryWhileRetriable } from '../lifecycle/backoff.js';
 import { assertPublishableSize, type OutboxRecord } from '../outbox/record.js';
@@ -84,12 +84,12 @@ export class AvroEncodingSink implements RecordSink {
     this.notifyIfIdle();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.abort.abort();
     this.discarded.abort();
     this.waiting.length = 0;
-    this.next.close();
     this.notifyIfIdle();
+    await this.next.close();
   }
 
   /** The delivery to send, or undefined when the registry must be asked first. */
@@ -172,7 +172,7 @@ export class AvroEncodingSink implements RecordSink {
 
   private fail(error: unknown): void {
     this.rejectFailed(error);
-    this.close();
+    void this.close();
   }
 
   private notifyIfIdle(): void {

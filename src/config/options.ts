@@ -13,6 +13,7 @@ import {
 } from './parsers.js';
 import {
   COMPRESSIONS,
+  KAFKA_CLIENTS,
   LOG_LEVELS,
   POISON_POLICIES,
   PRESETS,
@@ -303,6 +304,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: integer(100, 600_000),
     fallback: 30_000,
     description: 'Cap of the exponential backoff (full jitter) between retries',
+  }),
+  option({
+    key: 'kafkaClient',
+    env: 'OUTBOX_KAFKA_CLIENT',
+    parse: oneOf(KAFKA_CLIENTS),
+    fallback: 'librdkafka',
+    description:
+      "Kafka client: 'librdkafka' (@confluentinc/kafka-javascript, native, an optional dependency) or 'kafkajs' (pure JavaScript)",
   }),
   option({
     key: 'kafkaClientId',

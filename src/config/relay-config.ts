@@ -36,6 +36,7 @@ export interface RelayConfig {
   readonly statusIntervalMs: number;
   readonly drainTimeoutMs: number;
   readonly retryMaxMs: number;
+  readonly kafkaClient: KafkaClient;
   readonly kafkaClientId: string;
   readonly kafkaSsl: boolean;
   readonly kafkaSaslMechanism: SaslMechanism;
@@ -66,6 +67,10 @@ export type SubjectStrategy = (typeof SUBJECT_STRATEGIES)[number];
 /** `dlq`: send the row to the dead-letter topic and go on; `stop`: stop the relay, confirming nothing past it. */
 export const POISON_POLICIES = ['dlq', 'stop'] as const;
 export type PoisonPolicy = (typeof POISON_POLICIES)[number];
+
+/** The Kafka client library the relay sends with: both keep the same guarantees (src/kafka/). */
+export const KAFKA_CLIENTS = ['librdkafka', 'kafkajs'] as const;
+export type KafkaClient = (typeof KAFKA_CLIENTS)[number];
 
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { RELAY_STATES, type RelayView } from './relay-view.js';
+import { WeightedHistogram } from './weighted-histogram.js';
 
 /**
  * Seconds. A healthy relay's round trips are milliseconds; while Kafka is down, events wait
@@ -33,7 +34,7 @@ export interface RelayMetrics {
   readonly publishErrors: Counter<'reason'>;
   readonly registryErrors: Counter<'reason'>;
   readonly publishDuration: Histogram;
-  readonly endToEndLatency: Histogram;
+  readonly endToEndLatency: WeightedHistogram;
   readonly batchSize: Histogram;
   readonly lastAckTimestamp: Gauge;
   readonly deadLettered: Counter<'reason'>;
@@ -72,19 +73,19 @@ export function createRelayMetrics(relay: RelayView): RelayMetrics {
     }),
     publishDuration: new Histogram({
       name: 'outbox_publish_duration_seconds',
-      help: 'One successful sendBatch round trip, from send to broker acknowledgement',
+      help: 'From send to broker acknowledgement: one sendBatch (kafkajs), or one record timed at a time (librdkafka)',
       buckets: [...LATENCY_BUCKETS],
       registers,
     }),
-    endToEndLatency: new Histogram({
-      name: 'outbox_end_to_end_latency_seconds',
-      help: "From the commit of an event's transaction in PostgreSQL to Kafka's acknowledgement",
-      buckets: [...LATENCY_BUCKETS],
-      registers,
-    }),
+    endToEndLatency: new WeightedHistogram(
+      'outbox_end_to_end_latency_seconds',
+      "From the commit of an event's transaction in PostgreSQL to Kafka's acknowledgement",
+      LATENCY_BUCKETS,
+      registry,
+    ),
     batchSize: new Histogram({
       name: 'outbox_batch_size_events',
-      help: 'Events in one successful sendBatch',
+      help: 'Events acknowledged together: one sendBatch (kafkajs), or the delivery reports of one event-loop turn (librdkafka)',
       buckets: [...BATCH_BUCKETS],
       registers,
     }),

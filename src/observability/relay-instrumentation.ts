@@ -7,22 +7,22 @@ import { listen, type RelayView } from './relay-view.js';
  * Prometheus. Returns a function that detaches every listener.
  */
 export function instrumentRelay(relay: RelayView, metrics: RelayMetrics): () => void {
-  // Per event, so the labelled child is looked up once per topic, not hashed on every event.
-  const publishedByTopic = new Map<string, { inc(): void }>();
+  // Often, so the labelled child is looked up once per topic, not hashed on every call.
+  const publishedByTopic = new Map<string, { inc(events: number): void }>();
   const detach = [
-    listen(relay, 'event:acknowledged', (topic, commitTimeMs, ackTimeMs) => {
+    listen(relay, 'events:acknowledged', (topic, events, commitTimeMs, ackTimeMs) => {
       let published = publishedByTopic.get(topic);
       if (!published) {
         published = metrics.published.labels(topic);
         publishedByTopic.set(topic, published);
       }
-      published.inc();
+      published.inc(events);
       // Clocks of the database host and this one may differ slightly; a negative latency is
       // skew, not a measurement, and would corrupt the histogram's sum.
-      metrics.endToEndLatency.observe(Math.max(0, ackTimeMs - commitTimeMs) / 1000);
+      metrics.endToEndLatency.observe(Math.max(0, ackTimeMs - commitTimeMs) / 1000, events);
     }),
     listen(relay, 'batch:sent', (events, _bytes, seconds) => {
-      metrics.publishDuration.observe(seconds);
+      if (seconds !== undefined) metrics.publishDuration.observe(seconds);
       metrics.batchSize.observe(events);
       metrics.lastAckTimestamp.set(Date.now() / 1000);
     }),

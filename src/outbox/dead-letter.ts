@@ -55,7 +55,7 @@ export function deadLetterRecord(topic: string, poison: PoisonContext, maxRecord
     value,
     headers,
     eventType: null,
-    timestamp: String(Math.floor(poison.commitTimeMs)),
+    timestampMs: Math.floor(poison.commitTimeMs),
     partition: undefined,
     sizeBytes,
   };

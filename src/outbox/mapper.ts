@@ -88,7 +88,7 @@ export function compileRowMapper(layout: OutboxLayout, relation: RelationMessage
       value,
       headers,
       eventType,
-      timestamp: String(Math.floor(Number.isNaN(timestampMs) ? commitTimeMs : timestampMs)),
+      timestampMs: Math.floor(Number.isNaN(timestampMs) ? commitTimeMs : timestampMs),
       partition,
       sizeBytes,
     };

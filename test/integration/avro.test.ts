@@ -145,7 +145,9 @@ describe('avro: payloads as Confluent-framed Avro, schemas in a real registry', 
     );
     const acknowledged: string[] = [];
     const deadLettered: string[] = [];
-    relay.on('event:acknowledged', (topic) => acknowledged.push(topic));
+    relay.on('events:acknowledged', (topic, events) =>
+      acknowledged.push(...Array<string>(events).fill(topic)),
+    );
     relay.on('event:dead-lettered', (reason) => deadLettered.push(reason));
     const missingField = { ...order(100), payload: { orderId: 'o-100', items: [] } };
     const wrongType = { ...order(101), payload: { orderId: 'o-101', total: 'ten', items: [] } };

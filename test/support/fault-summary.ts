@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeliveryReport } from './delivery-check.js';
+import { KAFKA_CLIENT } from './outbox.js';
 
 /** One line per fault run, read back by scripts/test.sh to print the suite's summary table. */
 export const FAULT_SUMMARY_FILE = fileURLToPath(new URL('../../.stack/fault-summary.jsonl', import.meta.url));
@@ -14,6 +15,7 @@ export function recordFault(
   mkdirSync(dirname(FAULT_SUMMARY_FILE), { recursive: true });
   const row = {
     fault,
+    sink: KAFKA_CLIENT,
     written: report.written,
     delivered: report.delivered,
     duplicates: report.duplicates,

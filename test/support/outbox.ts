@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { OPTIONS } from '../../src/config/options.js';
+import type { KafkaClient } from '../../src/config/relay-config.js';
 
 export interface WrittenEvent {
   readonly id: string;
@@ -94,6 +96,13 @@ export class OutboxWriter {
 }
 
 /** The default outbox table, publication and slot, as `outbox-relay init --create-table` makes them. */
+/**
+ * The Kafka client under test: the default, or the one a vitest project sets (vitest.config.ts
+ * runs the delivery, crash and fault tests once per client).
+ */
+export const KAFKA_CLIENT = (process.env.OUTBOX_KAFKA_CLIENT ??
+  OPTIONS.find((option) => option.key === 'kafkaClient')?.fallback) as KafkaClient;
+
 export const OUTBOX_ENV = (
   databaseUrl: string,
   kafkaBrokers: string,
@@ -105,4 +114,5 @@ export const OUTBOX_ENV = (
   OUTBOX_PUBLICATION: slot,
   OUTBOX_LOG_LEVEL: 'warn',
   OUTBOX_METRICS_PORT: '0',
+  OUTBOX_KAFKA_CLIENT: KAFKA_CLIENT,
 });

@@ -3,7 +3,7 @@ import { AvroEncodingSink } from '../../src/avro/avro-sink.js';
 import { parseAvroSchema } from '../../src/avro/json-to-avro.js';
 import type { ResolvedSchema, SchemaSource } from '../../src/avro/schema-source.js';
 import { type PoisonEventError, SchemaRegistryError } from '../../src/errors.js';
-import type { Delivery } from '../../src/kafka/batch.js';
+import type { Delivery } from '../../src/kafka/delivery.js';
 import type { RecordSink } from '../../src/kafka/record-sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
 
@@ -70,7 +70,7 @@ class RecordingSink implements RecordSink {
   discardQueued(): void {
     this.discarded++;
   }
-  close(): void {}
+  async close(): Promise<void> {}
 }
 
 function delivery(key: string, payload: unknown, topic = 'payments'): Delivery {
@@ -81,13 +81,14 @@ function delivery(key: string, payload: unknown, topic = 'payments'): Delivery {
     value,
     headers: {},
     eventType: 'Paid',
-    timestamp: '0',
+    timestampMs: 0,
     partition: undefined,
     sizeBytes: 50 + (value?.length ?? 0),
   };
   return {
     record,
-    onAcknowledged: () => undefined,
+    receipt: { acknowledged: () => undefined },
+    chargedBytes: record.sizeBytes,
     deadLetter: (error: PoisonEventError) => ({ ...record, topic: 'dlq', headers: { error: error.message } }),
   };
 }

@@ -20,30 +20,32 @@ function instrumented(): { relay: FakeRelay; metrics: RelayMetrics; detach: () =
 describe('relay metrics', () => {
   it('counts acknowledged events per topic and observes commit-to-ack latency', async () => {
     const { relay, metrics } = instrumented();
-    relay.fire('event:acknowledged', 'orders', 1_000_000, 1_000_250);
-    relay.fire('event:acknowledged', 'orders', 1_000_000, 1_000_004);
-    relay.fire('event:acknowledged', 'payments', 2_000_000, 2_003_000);
+    relay.fire('events:acknowledged', 'orders', 1, 1_000_000, 1_000_250);
+    relay.fire('events:acknowledged', 'orders', 4, 1_000_000, 1_000_004);
+    relay.fire('events:acknowledged', 'payments', 1, 2_000_000, 2_003_000);
     const s = await samples(metrics);
-    expect(sampleValue(s, 'outbox_events_published_total', { topic: 'orders' })).toBe(2);
+    expect(sampleValue(s, 'outbox_events_published_total', { topic: 'orders' })).toBe(5);
     expect(sampleValue(s, 'outbox_events_published_total', { topic: 'payments' })).toBe(1);
-    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_count')).toBe(3);
-    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_sum')).toBeCloseTo(0.25 + 0.004 + 3, 6);
-    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '0.005' })).toBe(1);
-    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '0.25' })).toBe(2);
-    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '2.5' })).toBe(2);
-    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '5' })).toBe(3);
+    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_count')).toBe(6);
+    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_sum')).toBeCloseTo(0.25 + 4 * 0.004 + 3, 6);
+    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '0.0025' })).toBe(0);
+    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '0.005' })).toBe(4);
+    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '0.25' })).toBe(5);
+    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '2.5' })).toBe(5);
+    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '5' })).toBe(6);
+    expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '+Inf' })).toBe(6);
   });
 
   it('labels published events by topic only', async () => {
     const { relay, metrics } = instrumented();
-    relay.fire('event:acknowledged', 'orders', 0, 1);
+    relay.fire('events:acknowledged', 'orders', 1, 0, 1);
     const published = select(await samples(metrics), 'outbox_events_published_total');
     expect(published.map((sample) => Object.keys(sample.labels))).toEqual([['topic']]);
   });
 
   it('records clock skew (ack before commit) as zero latency, not negative', async () => {
     const { relay, metrics } = instrumented();
-    relay.fire('event:acknowledged', 'orders', 5_000, 4_000);
+    relay.fire('events:acknowledged', 'orders', 1, 5_000, 4_000);
     const s = await samples(metrics);
     expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_sum')).toBe(0);
     expect(sampleValue(s, 'outbox_end_to_end_latency_seconds_bucket', { le: '0.001' })).toBe(1);
@@ -64,6 +66,11 @@ describe('relay metrics', () => {
     expect(sampleValue(s, 'outbox_batch_size_events_bucket', { le: '5' })).toBe(0);
     expect(sampleValue(s, 'outbox_batch_size_events_bucket', { le: '10' })).toBe(1);
     expect(sampleValue(s, 'outbox_batch_size_events_bucket', { le: '5000' })).toBe(2);
+    // A librdkafka round in which no timed record was reported: its size counts, no duration.
+    relay.fire('batch:sent', 7, 2_100, undefined);
+    const after = await samples(metrics);
+    expect(sampleValue(after, 'outbox_publish_duration_seconds_count')).toBe(2);
+    expect(sampleValue(after, 'outbox_batch_size_events_count')).toBe(3);
   });
 
   it("counts publish errors by broker error type, 'connection' when no broker answered", async () => {
@@ -119,7 +126,7 @@ describe('relay metrics', () => {
   it('keeps one registry per relay, each with the process metrics', async () => {
     const a = instrumented();
     const b = instrumented();
-    a.relay.fire('event:acknowledged', 'orders', 0, 1);
+    a.relay.fire('events:acknowledged', 'orders', 1, 0, 1);
     const [sa, sb] = [await samples(a.metrics), await samples(b.metrics)];
     expect(sampleValue(sa, 'outbox_events_published_total', { topic: 'orders' })).toBe(1);
     expect(sampleValue(sb, 'outbox_events_published_total', { topic: 'orders' })).toBeUndefined();
@@ -133,9 +140,9 @@ describe('relay metrics', () => {
 
   it('stops counting once detached', async () => {
     const { relay, metrics, detach } = instrumented();
-    relay.fire('event:acknowledged', 'orders', 0, 1);
+    relay.fire('events:acknowledged', 'orders', 1, 0, 1);
     detach();
-    relay.fire('event:acknowledged', 'orders', 0, 1);
+    relay.fire('events:acknowledged', 'orders', 1, 0, 1);
     relay.fire('batch:sent', 1, 1, 0.001);
     const s = await samples(metrics);
     expect(sampleValue(s, 'outbox_events_published_total', { topic: 'orders' })).toBe(1);

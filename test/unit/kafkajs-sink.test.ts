@@ -1,8 +1,8 @@
 import type { TopicMessages } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { Delivery } from '../../src/kafka/batch.js';
-import type { BatchProducer } from '../../src/kafka/producer.js';
-import { KafkaSink } from '../../src/kafka/sink.js';
+import type { Delivery } from '../../src/kafka/delivery.js';
+import type { BatchProducer } from '../../src/kafka/kafkajs/producer.js';
+import { KafkajsSink } from '../../src/kafka/kafkajs/sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
 
 /** A producer whose sends resolve or fail when the test says so. */
@@ -35,6 +35,8 @@ class ScriptedProducer implements BatchProducer {
     this.resets++;
   }
 
+  async disconnect(): Promise<void> {}
+
   acknowledgeNext(): void {
     this.pending.shift()?.resolve();
   }
@@ -51,7 +53,7 @@ function record(key: string, topic = 't', sizeBytes = 100): OutboxRecord {
     value: Buffer.from(key),
     headers: {},
     eventType: null,
-    timestamp: '0',
+    timestampMs: 0,
     partition: undefined,
     sizeBytes,
   };
@@ -61,18 +63,23 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 const options = { batchMaxEvents: 3, batchMaxBytes: 10_000, batchLingerMs: 0, retryMaxMs: 1 };
 const quiet = { batchSent: () => undefined, sendFailed: () => undefined, sendRecovered: () => undefined };
 
-function deliveries(keys: string[], acked: string[]): Delivery[] {
-  return keys.map((key) => ({
-    record: record(key),
-    onAcknowledged: () => acked.push(key),
+function delivery(sent: OutboxRecord, acked: string[] = []): Delivery {
+  return {
+    record: sent,
+    receipt: { acknowledged: (acknowledged) => acked.push(acknowledged.record.key) },
+    chargedBytes: sent.sizeBytes,
     deadLetter: undefined,
-  }));
+  };
 }
 
-describe('KafkaSink', () => {
+function deliveries(keys: string[], acked: string[]): Delivery[] {
+  return keys.map((key) => delivery(record(key), acked));
+}
+
+describe('KafkajsSink', () => {
   it('keeps one send in flight and batches what arrives meanwhile, in order', async () => {
     const producer = new ScriptedProducer();
-    const sink = new KafkaSink(producer, options, quiet);
+    const sink = new KafkajsSink(producer, options, quiet);
     const acked: string[] = [];
     for (const delivery of deliveries(['a', 'b', 'c', 'd', 'e', 'f', 'g'], acked)) sink.enqueue(delivery);
     await tick();
@@ -96,7 +103,7 @@ describe('KafkaSink', () => {
     const producer = new ScriptedProducer();
     const failures: number[] = [];
     let recovered = 0;
-    const sink = new KafkaSink(producer, options, {
+    const sink = new KafkajsSink(producer, options, {
       ...quiet,
       sendFailed: (_, attempt) => failures.push(attempt),
       sendRecovered: () => recovered++,
@@ -121,7 +128,7 @@ describe('KafkaSink', () => {
 
   it('fails, acknowledging nothing, on an error no resend can fix', async () => {
     const producer = new ScriptedProducer();
-    const sink = new KafkaSink(producer, options, quiet);
+    const sink = new KafkajsSink(producer, options, quiet);
     const acked: string[] = [];
     for (const delivery of deliveries(['a'], acked)) sink.enqueue(delivery);
     await tick();
@@ -137,15 +144,10 @@ describe('KafkaSink', () => {
 
   it('bounds a batch by bytes but always sends at least one record', async () => {
     const producer = new ScriptedProducer();
-    const sink = new KafkaSink(producer, { ...options, batchMaxEvents: 100, batchMaxBytes: 250 }, quiet);
-    sink.enqueue({
-      record: record('big', 't', 1000),
-      onAcknowledged: () => undefined,
-      deadLetter: undefined,
-    });
-    sink.enqueue({ record: record('x'), onAcknowledged: () => undefined, deadLetter: undefined });
-    sink.enqueue({ record: record('y'), onAcknowledged: () => undefined, deadLetter: undefined });
-    sink.enqueue({ record: record('z'), onAcknowledged: () => undefined, deadLetter: undefined });
+    const sink = new KafkajsSink(producer, { ...options, batchMaxEvents: 100, batchMaxBytes: 250 }, quiet);
+    for (const sent of [record('big', 't', 1000), record('x'), record('y'), record('z')]) {
+      sink.enqueue(delivery(sent));
+    }
     await tick();
     producer.acknowledgeNext();
     await tick();
@@ -161,13 +163,13 @@ describe('KafkaSink', () => {
 
   it('groups a batch by topic, keeping each topic in order', async () => {
     const producer = new ScriptedProducer();
-    const sink = new KafkaSink(producer, { ...options, batchLingerMs: 5 }, quiet);
+    const sink = new KafkajsSink(producer, { ...options, batchLingerMs: 5 }, quiet);
     for (const [key, topic] of [
       ['1', 'a'],
       ['2', 'b'],
       ['3', 'a'],
     ] as const) {
-      sink.enqueue({ record: record(key, topic), onAcknowledged: () => undefined, deadLetter: undefined });
+      sink.enqueue(delivery(record(key, topic)));
     }
     await new Promise((resolve) => setTimeout(resolve, 15));
     expect(producer.sends[0]?.map((t) => [t.topic, t.messages.map((m) => m.key)])).toEqual([

@@ -1,22 +1,16 @@
-import type { KafkaSendError } from '../errors.js';
-import { retryWhileRetriable } from '../lifecycle/backoff.js';
-import { type Delivery, toTopicMessages } from './batch.js';
+import { retryWhileRetriable } from '../../lifecycle/backoff.js';
+import type { Delivery } from '../delivery.js';
+import type { RecordSink, SinkObserver } from '../record-sink.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import type { BatchProducer } from './producer.js';
-import type { RecordSink } from './record-sink.js';
 import { classifyKafkaError } from './send-errors.js';
+import { toTopicMessages } from './topic-messages.js';
 
 export interface SinkOptions {
   readonly batchMaxEvents: number;
   readonly batchMaxBytes: number;
   readonly batchLingerMs: number;
   readonly retryMaxMs: number;
-}
-
-export interface SinkObserver {
-  batchSent(events: number, bytes: number, seconds: number): void;
-  sendFailed(error: KafkaSendError, attempt: number, delayMs: number): void;
-  sendRecovered(): void;
 }
 
 const RETRY_BASE_MS = 200;
@@ -27,7 +21,7 @@ const RETRY_BASE_MS = 200;
  * batches grow with the broker's round trip. A retriable failure resends the same batch
  * with backoff, for ever; anything else fails the sink (`failed` rejects).
  */
-export class KafkaSink implements RecordSink {
+export class KafkajsSink implements RecordSink {
   private readonly queue = new DeliveryQueue();
   private readonly abort = new AbortController();
   private sending = false;
@@ -70,12 +64,13 @@ export class KafkaSink implements RecordSink {
     this.notifyIfIdle();
   }
 
-  /** Stops sending; a batch in flight may still complete, but none is retried. */
-  close(): void {
+  /** Stops sending and disconnects; a batch in flight may still complete, but none is retried. */
+  async close(): Promise<void> {
     this.abort.abort();
     clearTimeout(this.lingerTimer);
     this.queue.clear();
     this.notifyIfIdle();
+    await this.producer.disconnect().catch(() => undefined);
   }
 
   private schedule(): void {
@@ -104,7 +99,7 @@ export class KafkaSink implements RecordSink {
       return this.notifyIfIdle();
     }
     this.sending = false;
-    for (const delivery of batch) delivery.onAcknowledged(delivery.record);
+    for (const delivery of batch) delivery.receipt.acknowledged(delivery);
     // What accumulated during the round trip goes at once.
     if (this.queue.length > 0) void this.sendNext();
     else this.notifyIfIdle();

@@ -1,4 +1,4 @@
-import { KafkaSendError } from '../errors.js';
+import { KafkaSendError } from '../../errors.js';
 
 interface KafkaJsErrorShape {
   name?: string;

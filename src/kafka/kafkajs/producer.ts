@@ -1,5 +1,5 @@
 import { CompressionTypes, type Kafka, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
-import type { Compression } from '../config/relay-config.js';
+import type { Compression } from '../../config/relay-config.js';
 import { CLIENT_RETRY } from './client.js';
 
 /** What the sink needs of a producer; a fake in unit tests, kafkajs in the relay. */
@@ -8,6 +8,7 @@ export interface BatchProducer {
   send(batch: TopicMessages[]): Promise<void>;
   /** Replaces the producer (and so its producer id and sequence numbers) after a failure. */
   reset(): Promise<void>;
+  disconnect(): Promise<void>;
 }
 
 const COMPRESSION: Record<Compression, CompressionTypes> = {

@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../../config/relay-config.js';
+import { KafkaSendError } from '../../errors.js';
+import type { SinkObserver } from '../record-sink.js';
+import { createKafka } from './client.js';
+import { KafkajsProducer } from './producer.js';
+import { classifyKafkaError } from './send-errors.js';
+import { KafkajsSink } from './sink.js';
+
+/** The kafkajs sink, connected: a broker that cannot be reached is a clear, fatal error. */
+export async function connectKafkajsSink(
+  config: RelayConfig,
+  logger: Logger,
+  observer: SinkObserver,
+): Promise<KafkajsSink> {
+  const producer = new KafkajsProducer(createKafka(config, logger), config.kafkaCompression);
+  try {
+    await producer.connect();
+  } catch (error) {
+    const failure = classifyKafkaError(error);
+    throw new KafkaSendError(
+      `cannot reach Kafka at KAFKA_BROKERS=${config.kafkaBrokers.join(',')}: ${failure.message}. ` +
+        'Check the broker addresses and that the brokers run.',
+      failure.brokerErrorType,
+      false,
+      { cause: error },
+    );
+  }
+  return new KafkajsSink(producer, config, observer);
+}

@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../../config/relay-config.js';
+import { KafkaSendError } from '../../errors.js';
+import type { SinkObserver } from '../record-sink.js';
+import type { LibrdkafkaFailure } from './errors.js';
+import { type Librdkafka, loadLibrdkafka } from './load.js';
+import { librdkafkaSettings } from './settings.js';
+import { LibrdkafkaSink, type NativeProducer } from './sink.js';
+
+/** How long the first metadata request may take before the brokers count as unreachable. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+type Producer = InstanceType<Librdkafka['Producer']>;
+
+/** librdkafka's log lines (syslog levels), at debug: the sink reports what matters itself. */
+interface LogEvent {
+  readonly severity: number;
+  readonly fac: string;
+  readonly message: string;
+}
+
+/** The librdkafka sink, connected: brokers that cannot be reached are a clear, fatal error. */
+export async function connectLibrdkafkaSink(
+  config: RelayConfig,
+  logger: Logger,
+  observer: SinkObserver,
+): Promise<LibrdkafkaSink> {
+  const { client, errors } = loadLibrdkafka();
+  const settings = librdkafkaSettings(config);
+  const producer = new client.Producer(settings.global, settings.topic);
+  const log = logger.child({ component: 'librdkafka' });
+  producer.on('event.log', (event: LogEvent) => log.debug({ facility: event.fac }, event.message));
+  try {
+    await connect(producer);
+  } catch (error) {
+    // The client disconnected itself when its first metadata request failed.
+    const failure = errors.toSendError(error as LibrdkafkaFailure, 'cannot connect');
+    const unreachable = failure.brokerErrorType === undefined;
+    throw new KafkaSendError(
+      unreachable
+        ? `cannot reach Kafka at KAFKA_BROKERS=${config.kafkaBrokers.join(',')}: ${failure.message}. ` +
+            'Check the broker addresses and that the brokers run.'
+        : failure.message,
+      failure.brokerErrorType,
+      false,
+      { cause: error },
+    );
+  }
+  // Delivery reports reach the event loop from librdkafka's own thread, as they arrive.
+  producer.setPollInBackground(true);
+  return new LibrdkafkaSink(producer as unknown as NativeProducer, errors, observer, log);
+}
+
+function connect(producer: Producer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    producer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => (error ? reject(error) : resolve()));
+  });
+}

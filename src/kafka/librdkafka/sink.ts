@@ -1,0 +1,226 @@
+import type { Logger } from 'pino';
+import type { KafkaSendError } from '../../errors.js';
+import type { Delivery } from '../delivery.js';
+import type { RecordSink, SinkObserver } from '../record-sink.js';
+import type { LibrdkafkaErrors, LibrdkafkaFailure } from './errors.js';
+
+/** A record's headers in librdkafka's form: one single-key object per header. */
+type HeaderList = Array<Record<string, string>>;
+
+/** The part of @confluentinc/kafka-javascript's Producer the sink uses; a fake in unit tests. */
+export interface NativeProducer {
+  /** Queues one record (librdkafka copies it) or throws a LibrdKafkaError, e.g. ERR__QUEUE_FULL. */
+  produce(
+    topic: string,
+    partition: number,
+    value: Buffer | null,
+    key: string,
+    timestampMs: number,
+    opaque: Delivery,
+    headers: HeaderList | undefined,
+  ): unknown;
+  on(
+    event: 'delivery-report',
+    listener: (error: LibrdkafkaFailure | null | undefined, report: { opaque?: unknown }) => void,
+  ): unknown;
+  on(event: 'event.error', listener: (error: LibrdkafkaFailure) => void): unknown;
+  disconnect(timeoutMs: number, callback: () => void): unknown;
+}
+
+/** After a connection error, how long a new record may wait before the relay calls Kafka unavailable. */
+const UNAVAILABLE_AFTER_MS = 1_000;
+/** On close, how long librdkafka may still try to send what it holds. */
+const CLOSE_FLUSH_MS = 1_000;
+
+/**
+ * Hands each record to librdkafka at once (it batches by linger.ms, up to 5 requests in flight
+ * per broker, in order per partition: see settings.ts) and acknowledges each from its delivery
+ * report. The delivery itself is the report's opaque, so nothing is allocated to find it again.
+ * librdkafka retries for ever and never times a record out; a fatal producer error, or a record
+ * it gives up on, fails the sink (retriable: the relay makes a new producer and resends from
+ * the slot), and an error no resend can fix fails it for good.
+ */
+export class LibrdkafkaSink implements RecordSink {
+  readonly failed: Promise<never>;
+  readonly mayDeadLetter = false;
+  private rejectFailed: (error: KafkaSendError) => void = () => undefined;
+  private failure: KafkaSendError | undefined;
+  private closing: Promise<void> | undefined;
+  /** Given to librdkafka, not yet reported. */
+  private outstanding = 0;
+  /** Refused by librdkafka's full queue; resent, in order, as reports free room. */
+  private readonly overflow: Delivery[] = [];
+  private idleWaiters: Array<() => void> = [];
+  private readonly round = { events: 0, bytes: 0, seconds: undefined as number | undefined };
+  private roundScheduled: NodeJS.Immediate | undefined;
+  /** One record at a time is timed from produce to report, for outbox_publish_duration_seconds. */
+  private timed: { delivery: Delivery; sentAt: number } | undefined;
+  private connectionError: KafkaSendError | undefined;
+  private unavailableTimer: NodeJS.Timeout | undefined;
+  private unavailableReports = 0;
+
+  constructor(
+    private readonly producer: NativeProducer,
+    private readonly errors: LibrdkafkaErrors,
+    private readonly observer: SinkObserver,
+    private readonly logger: Logger,
+  ) {
+    this.failed = new Promise<never>((_, reject) => {
+      this.rejectFailed = reject;
+    });
+    this.failed.catch(() => undefined);
+    producer.on('delivery-report', this.onReport);
+    producer.on('event.error', this.onClientError);
+  }
+
+  enqueue(delivery: Delivery): void {
+    if (this.closing || this.failure) return;
+    if (this.overflow.length > 0 || !this.produce(delivery)) this.overflow.push(delivery);
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.isIdle) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** What librdkafka holds is sent regardless (it cannot drop queued records without a gap). */
+  discardQueued(): void {
+    this.overflow.length = 0;
+    this.notifyIfIdle();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise((resolve) => {
+      this.overflow.length = 0;
+      clearTimeout(this.unavailableTimer);
+      this.producer.disconnect(CLOSE_FLUSH_MS, resolve);
+      this.notifyIfIdle();
+    });
+    return this.closing;
+  }
+
+  /** Nothing more will be acknowledged: all is, or the sink failed or closed. */
+  private get isIdle(): boolean {
+    return (
+      (this.outstanding === 0 && this.overflow.length === 0) ||
+      this.failure !== undefined ||
+      this.closing !== undefined
+    );
+  }
+
+  /** False when librdkafka's queue is full; a failure that no resend can fix fails the sink. */
+  private produce(delivery: Delivery): boolean {
+    const { record } = delivery;
+    try {
+      this.producer.produce(
+        record.topic,
+        record.partition ?? -1,
+        record.value,
+        record.key,
+        record.timestampMs,
+        delivery,
+        headerList(record.headers),
+      );
+    } catch (error) {
+      const failure = error as LibrdkafkaFailure;
+      if (this.errors.name(failure) === 'ERR__QUEUE_FULL') return false;
+      this.fail(this.errors.toSendError(failure, `cannot send a record to ${record.topic}`));
+      return true;
+    }
+    this.outstanding++;
+    if (!this.timed) this.timed = { delivery, sentAt: performance.now() };
+    if (this.connectionError && !this.unavailableTimer) {
+      this.unavailableTimer = setTimeout(() => this.reportUnavailable(), UNAVAILABLE_AFTER_MS);
+    }
+    return true;
+  }
+
+  private readonly onReport = (error: LibrdkafkaFailure | null | undefined, report: { opaque?: unknown }) => {
+    const delivery = report.opaque as Delivery;
+    this.outstanding--;
+    if (error) {
+      if (this.errors.kind(error) !== 'purged') {
+        this.fail(this.errors.toSendError(error, `a record for ${delivery.record.topic} was not delivered`));
+      }
+    } else {
+      this.delivered(delivery);
+    }
+    while (this.overflow.length > 0 && !this.failure && this.produce(this.overflow[0] as Delivery)) {
+      this.overflow.shift();
+    }
+    this.notifyIfIdle();
+  };
+
+  private delivered(delivery: Delivery): void {
+    if (this.connectionError) this.recovered();
+    delivery.receipt.acknowledged(delivery);
+    this.round.events++;
+    this.round.bytes += delivery.record.sizeBytes;
+    if (this.timed?.delivery === delivery) {
+      this.round.seconds = (performance.now() - this.timed.sentAt) / 1000;
+      this.timed = undefined;
+    }
+    this.roundScheduled ??= setImmediate(this.reportRound);
+  }
+
+  private readonly reportRound = (): void => {
+    this.roundScheduled = undefined;
+    const { events, bytes, seconds } = this.round;
+    this.round.events = 0;
+    this.round.bytes = 0;
+    this.round.seconds = undefined;
+    this.observer.batchSent(events, bytes, seconds);
+  };
+
+  private readonly onClientError = (error: LibrdkafkaFailure): void => {
+    const kind = this.errors.kind(error);
+    if (kind === 'connection') {
+      this.connectionError = this.errors.toSendError(error, 'the broker is unreachable');
+      if (this.outstanding > 0) this.reportUnavailable();
+    } else if (kind === 'producer-fatal' || kind === 'permanent') {
+      this.fail(this.errors.toSendError(error, 'the producer failed'));
+    } else {
+      this.logger.warn({ code: this.errors.name(error) }, `librdkafka: ${error.message ?? ''}`);
+    }
+  };
+
+  /** Records wait on a broker that librdkafka cannot reach: readiness drops, metrics count it. */
+  private reportUnavailable(): void {
+    clearTimeout(this.unavailableTimer);
+    this.unavailableTimer = undefined;
+    if (!this.connectionError || this.outstanding === 0) return;
+    this.observer.sendFailed(this.connectionError, this.unavailableReports++, 0);
+  }
+
+  private recovered(): void {
+    clearTimeout(this.unavailableTimer);
+    this.unavailableTimer = undefined;
+    this.connectionError = undefined;
+    if (this.unavailableReports > 0) this.observer.sendRecovered();
+    this.unavailableReports = 0;
+  }
+
+  private fail(error: KafkaSendError): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.overflow.length = 0;
+    this.rejectFailed(error);
+    this.notifyIfIdle();
+  }
+
+  private notifyIfIdle(): void {
+    if (!this.isIdle) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function headerList(headers: Record<string, string>): HeaderList | undefined {
+  let list: HeaderList | undefined;
+  for (const name in headers) {
+    list ??= [];
+    list.push({ [name]: headers[name] as string });
+  }
+  return list;
+}
