@@ -14,8 +14,9 @@ import { compileRowMapper, isOutboxRelation, type RowMapper } from './outbox/map
 import { assertPublishableSize, type OutboxRecord } from './outbox/record.js';
 import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
 import { pgMicrosToUnixMs } from './replication/pg-time.js';
-import type { InsertMessage, PgOutputMessage, RelationMessage } from './replication/pgoutput/messages.js';
-import type { Keepalive, WalData } from './replication/protocol.js';
+import type { PgOutputMessage, RelationMessage, TupleValue } from './replication/pgoutput/messages.js';
+import type { TupleView } from './replication/pgoutput/tuple.js';
+import { type Keepalive, type WalChunk, walStartOf } from './replication/protocol.js';
 import type { ReplicationStream } from './replication/stream.js';
 
 type DeadLetterFallback = Delivery['deadLetter'];
@@ -23,7 +24,7 @@ type DeadLetterFallback = Delivery['deadLetter'];
 /** Where a row came from, for its dead-letter record. */
 interface RowContext {
   readonly relation: RelationMessage;
-  readonly values: InsertMessage['values'];
+  readonly values: readonly TupleValue[];
   readonly lsn: Lsn;
   readonly xid: number;
   readonly commitTimeMs: number;
@@ -39,10 +40,17 @@ export interface SessionHooks {
 
 type OnAcknowledged = (transaction: ReceivedTransaction, delivery: Delivery) => void;
 
+/** The outbox table as the latest Relation message describes it. */
+interface OutboxTable {
+  readonly relation: RelationMessage;
+  readonly mapRow: RowMapper;
+}
+
 /** A transaction being received: its entry in the watermark and the receipt of its events. */
 class ReceivedTransaction implements Receipt {
   constructor(
     readonly entry: PendingTransaction,
+    readonly xid: number,
     readonly commitTimeMs: number,
     private readonly onAcknowledged: OnAcknowledged,
   ) {}
@@ -64,8 +72,7 @@ export class ReplicationSession {
   private readonly tally: AcknowledgementTally;
   private received: Lsn = ZERO_LSN;
   private transaction: ReceivedTransaction | undefined;
-  private xid = 0;
-  private outbox: { relation: RelationMessage; mapRow: RowMapper } | undefined;
+  private outbox: OutboxTable | undefined;
   private draining = false;
 
   constructor(
@@ -133,19 +140,24 @@ export class ReplicationSession {
     await this.stream.stop();
   }
 
-  private onMessage(message: PgOutputMessage, wal: WalData): void {
-    this.received = maxLsn(this.received, wal.walEnd);
+  private onMessage(message: PgOutputMessage, wal: WalChunk): void {
     switch (message.tag) {
+      case 'insert':
+        if (message.relationOid !== this.outbox?.relation.relationOid || !this.transaction) return;
+        this.publishRow(this.transaction, this.outbox, message.tuple, wal);
+        return;
       case 'begin':
         this.transaction = new ReceivedTransaction(
           this.watermark.begin(),
+          message.xid,
           pgMicrosToUnixMs(message.commitTimeMicros),
           this.onAcknowledged,
         );
-        this.xid = message.xid;
         return;
       case 'commit':
-        if (!this.transaction) throw new DecodeError('Commit without Begin', 0x43, formatLsn(wal.walStart));
+        if (!this.transaction)
+          throw new DecodeError('Commit without Begin', 0x43, formatLsn(walStartOf(wal)));
+        this.received = maxLsn(this.received, message.endLsn);
         this.watermark.commit(this.transaction.entry, message.endLsn);
         this.transaction = undefined;
         return;
@@ -154,47 +166,52 @@ export class ReplicationSession {
         this.outbox = { relation: message, mapRow: compileRowMapper(this.layout, message) };
         this.logger.info({ columns: message.columns.map((c) => c.name) }, 'outbox table layout received');
         return;
-      case 'insert':
-        if (message.relationOid !== this.outbox?.relation.relationOid || !this.transaction) return;
-        this.publish(this.transaction, this.toRecord(message, wal));
-        return;
       case 'message':
       case 'ignored':
         return;
     }
   }
 
-  /** The row's record, or its dead-letter record when it cannot be published. */
-  private toRecord(
-    insert: InsertMessage,
-    wal: WalData,
-  ): { record: OutboxRecord; deadLetter: DeadLetterFallback } {
-    const outbox = this.outbox as { relation: RelationMessage; mapRow: RowMapper };
-    const commitTimeMs = this.transaction?.commitTimeMs ?? 0;
-    let originalTopic: string | undefined;
+  /** Publishes the row's record, or its dead-letter record when it cannot be published. */
+  private publishRow(
+    transaction: ReceivedTransaction,
+    outbox: OutboxTable,
+    row: TupleView,
+    wal: WalChunk,
+  ): void {
+    let record: OutboxRecord | undefined;
     try {
-      const record = outbox.mapRow(insert.values, commitTimeMs);
-      originalTopic = record.topic;
+      record = outbox.mapRow(row, transaction.commitTimeMs);
       assertPublishableSize(record, this.config.maxRecordBytes);
-      // Without a use for it, a fallback would only keep the row's columns alive in flight.
-      if (!this.sink.mayDeadLetter) return { record, deadLetter: undefined };
-      const row = this.rowContext(outbox.relation, insert, wal);
-      return { record, deadLetter: (error) => this.deadLetter(error, row, record.topic) };
     } catch (error) {
       if (!(error instanceof PoisonEventError)) throw error;
-      const row = this.rowContext(outbox.relation, insert, wal);
-      return { record: this.deadLetter(error, row, originalTopic), deadLetter: undefined };
+      const context = this.rowContext(transaction, outbox.relation, row, wal);
+      this.publish(transaction, this.deadLetter(error, context, record?.topic), undefined);
+      return;
     }
+    // Without a use for it, a fallback would only keep the row's columns alive in flight.
+    let deadLetter: DeadLetterFallback;
+    if (this.sink.mayDeadLetter) {
+      const context = this.rowContext(transaction, outbox.relation, row, wal);
+      const topic = record.topic;
+      deadLetter = (error) => this.deadLetter(error, context, topic);
+    }
+    this.publish(transaction, record, deadLetter);
   }
 
-  /** Taken when the row arrives: a later dead-letter call must not see a later transaction's xid. */
-  private rowContext(relation: RelationMessage, insert: InsertMessage, wal: WalData): RowContext {
+  /** Taken when the row arrives (a copy of its values): the row's view is reused for the next one. */
+  private rowContext(
+    transaction: ReceivedTransaction,
+    relation: RelationMessage,
+    row: TupleView,
+    wal: WalChunk,
+  ): RowContext {
     return {
       relation,
-      values: insert.values,
-      lsn: wal.walStart,
-      xid: this.xid,
-      commitTimeMs: this.transaction?.commitTimeMs ?? 0,
+      values: row.values(),
+      lsn: walStartOf(wal),
+      xid: transaction.xid,
+      commitTimeMs: transaction.commitTimeMs,
     };
   }
 
@@ -225,7 +242,8 @@ export class ReplicationSession {
 
   private publish(
     transaction: ReceivedTransaction,
-    { record, deadLetter }: { record: OutboxRecord; deadLetter: DeadLetterFallback },
+    record: OutboxRecord,
+    deadLetter: DeadLetterFallback,
   ): void {
     this.watermark.addEvent(transaction.entry);
     this.inflight.add(record.sizeBytes);

@@ -1,15 +1,18 @@
 import { PoisonEventError, SetupError } from '../errors.js';
-import type { RelationMessage, TupleValue } from '../replication/pgoutput/messages.js';
+import type { RelationMessage } from '../replication/pgoutput/messages.js';
+import type { TupleView } from '../replication/pgoutput/tuple.js';
 import { type OutboxLayout, requiredColumns } from './layout.js';
 import type { OutboxRecord } from './record.js';
 import { timestamptzToUnixMs } from './timestamp.js';
 import { isLegalTopic } from './topic-template.js';
 
-/** Turns one inserted row (text values in the relation's column order) into a record. */
-export type RowMapper = (values: readonly TupleValue[], commitTimeMs: number) => OutboxRecord;
+/** Turns one inserted row (the relation's columns, as the server printed them) into a record. */
+export type RowMapper = (row: TupleView, commitTimeMs: number) => OutboxRecord;
 
 /** Bytes of per-record framing in a Kafka record batch, roughly. */
 const RECORD_OVERHEAD_BYTES = 32;
+/** Topics seen, by the text of the template's columns; cleared past this many (a bounded set in practice). */
+const TOPIC_CACHE_LIMIT = 10_000;
 
 export function isOutboxRelation(layout: OutboxLayout, relation: RelationMessage): boolean {
   return relation.schema === layout.schema && relation.table === layout.table;
@@ -18,6 +21,9 @@ export function isOutboxRelation(layout: OutboxLayout, relation: RelationMessage
 /**
  * Resolves the layout's columns by name against the latest Relation message, so that a
  * schema change mid-stream is followed. A missing column is fatal: nothing may be skipped.
+ * The mapper runs once per event: it reads each column it needs once, renders each topic once
+ * (then remembers it) and parses a timestamp only when it differs from the last row's
+ * (created_at is usually the transaction's start, shared by all its rows).
  */
 export function compileRowMapper(layout: OutboxLayout, relation: RelationMessage): RowMapper {
   const index = new Map(relation.columns.map((column, position) => [column.name, position]));
@@ -29,89 +35,143 @@ export function compileRowMapper(layout: OutboxLayout, relation: RelationMessage
     );
   }
   const position = (column: string) => index.get(column) as number;
+  const optional = (column: string | undefined) => (column === undefined ? -1 : position(column));
   const idAt = position(layout.idColumn);
   const keyAt = position(layout.aggregateIdColumn);
   const payloadAt = position(layout.payloadColumn);
-  const eventTypeAt = layout.eventTypeColumn === undefined ? undefined : position(layout.eventTypeColumn);
-  const headersAt = layout.headersColumn === undefined ? undefined : position(layout.headersColumn);
-  const timestampAt = layout.timestampColumn === undefined ? undefined : position(layout.timestampColumn);
-  const placements = layout.placements.map((placement) => ({ ...placement, at: position(placement.column) }));
+  const eventTypeAt = optional(layout.eventTypeColumn);
+  const headersAt = optional(layout.headersColumn);
+  const timestampAt = optional(layout.timestampColumn);
+  const placements = layout.placements.map((placement) => ({
+    ...placement,
+    at: position(placement.column),
+    nameBytes: placement.kind === 'header' ? Buffer.byteLength(placement.name) : 0,
+  }));
+  const { eventIdHeader, eventTypeHeader } = layout;
+  const eventIdHeaderBytes = Buffer.byteLength(eventIdHeader ?? '');
+  const eventTypeHeaderBytes = Buffer.byteLength(eventTypeHeader ?? '');
+  const encodeValue = valueEncoder(layout);
+  const topicOf = topicRenderer(layout, position);
+  let lastTimestampText: string | null = null;
+  let lastTimestampMs = Number.NaN;
 
-  return (values, commitTimeMs) => {
-    const textAt = (at: number): string | null => values[at]?.toString('utf8') ?? null;
-    const columnText = (column: string) => textAt(position(column));
-
-    const key = textAt(keyAt);
+  return (row, commitTimeMs) => {
+    const key = row.text(keyAt);
     if (key === null || key === '') {
       throw new PoisonEventError(
         `column "${layout.aggregateIdColumn}" (the record key) is null or empty`,
         'null-key',
       );
     }
-    const topic = layout.topic.render(columnText);
-    if (!isLegalTopic(topic)) {
-      throw new PoisonEventError(
-        `topic "${topic}" from the template is not a legal Kafka topic name`,
-        'invalid-topic',
-      );
-    }
-
+    const topic = topicOf(row);
+    const eventType = eventTypeAt < 0 ? null : row.text(eventTypeAt);
+    // Header values come straight from columns: their byte lengths are the columns'.
+    let headerBytes = 0;
     const headers: Record<string, string> = {};
-    const eventId = textAt(idAt);
-    if (layout.eventIdHeader && eventId !== null) headers[layout.eventIdHeader] = eventId;
-    const eventType = eventTypeAt === undefined ? null : textAt(eventTypeAt);
-    if (layout.eventTypeHeader && eventType !== null) headers[layout.eventTypeHeader] = eventType;
-    if (headersAt !== undefined) Object.assign(headers, parseHeaderColumn(textAt(headersAt)));
+    if (eventIdHeader && !row.isNull(idAt)) {
+      headers[eventIdHeader] = row.text(idAt) as string;
+      headerBytes += eventIdHeaderBytes + row.byteLength(idAt);
+    }
+    if (eventTypeHeader && eventType !== null) {
+      headers[eventTypeHeader] = eventType;
+      headerBytes += eventTypeHeaderBytes + row.byteLength(eventTypeAt);
+    }
+    if (headersAt >= 0 && !row.isNull(headersAt)) {
+      headerBytes += addHeaderColumn(headers, row.text(headersAt) as string);
+    }
     let partition: number | undefined;
     for (const placement of placements) {
-      const value = textAt(placement.at);
-      if (placement.kind === 'header') {
-        if (value !== null) headers[placement.name] = value;
-      } else {
-        partition = parsePartition(value, placement.column);
+      const text = row.text(placement.at);
+      if (placement.kind === 'partition') {
+        partition = parsePartition(text, placement.column);
+      } else if (text !== null) {
+        headers[placement.name] = text;
+        headerBytes += placement.nameBytes + row.byteLength(placement.at);
       }
     }
-
-    const stored = values[payloadAt] ?? null;
-    const value =
-      stored === null || layout.valueEncoding !== 'json-string'
-        ? stored
-        : Buffer.from(JSON.stringify(stored.toString('utf8')));
-    const timestampText = timestampAt === undefined ? null : textAt(timestampAt);
-    const timestampMs = timestampText === null ? commitTimeMs : timestamptzToUnixMs(timestampText);
-
-    let sizeBytes = RECORD_OVERHEAD_BYTES + Buffer.byteLength(key) + (value?.length ?? 0);
-    for (const name in headers) sizeBytes += name.length + Buffer.byteLength(headers[name] as string);
+    const value = encodeValue(row, payloadAt);
+    let timestampMs = commitTimeMs;
+    if (timestampAt >= 0 && !row.isNull(timestampAt)) {
+      const text = row.text(timestampAt) as string;
+      if (text !== lastTimestampText) {
+        lastTimestampText = text;
+        lastTimestampMs = timestamptzToUnixMs(text);
+      }
+      if (!Number.isNaN(lastTimestampMs)) timestampMs = lastTimestampMs;
+    }
     return {
       topic,
       key,
       value,
       headers,
       eventType,
-      timestampMs: Math.floor(Number.isNaN(timestampMs) ? commitTimeMs : timestampMs),
+      timestampMs: Math.floor(timestampMs),
       partition,
-      sizeBytes,
+      sizeBytes: RECORD_OVERHEAD_BYTES + row.byteLength(keyAt) + (value?.length ?? 0) + headerBytes,
     };
   };
 }
 
-function parseHeaderColumn(text: string | null): Record<string, string> {
-  if (text === null) return {};
+/** The record value: the payload's bytes as stored, or (json-string) that text as a JSON string. */
+function valueEncoder(layout: OutboxLayout): (row: TupleView, at: number) => Buffer | null {
+  if (layout.valueEncoding !== 'json-string') return (row, at) => row.copy(at);
+  return (row, at) => {
+    const text = row.text(at);
+    return text === null ? null : Buffer.from(JSON.stringify(text));
+  };
+}
+
+/** Separates column values in the topic cache's keys: no text value can hold a NUL character. */
+const SEPARATOR = '\u0000';
+
+/** Renders a row's topic from the template, once per distinct text of the template's columns. */
+function topicRenderer(
+  layout: OutboxLayout,
+  position: (column: string) => number,
+): (row: TupleView) => string {
+  const template = layout.topic;
+  const columnsAt = template.columns.map(position);
+  const single = columnsAt.length === 1 ? (columnsAt[0] as number) : -1;
+  const known = new Map<string, string>();
+  return (row) => {
+    // NULL renders as nothing, like '': one key for both.
+    const cacheKey =
+      single >= 0 ? (row.text(single) ?? '') : columnsAt.map((at) => row.text(at) ?? '').join(SEPARATOR);
+    const cached = known.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const topic = template.render(columnsAt.map((at) => row.text(at)));
+    if (!isLegalTopic(topic)) {
+      throw new PoisonEventError(
+        `topic "${topic}" from the template is not a legal Kafka topic name`,
+        'invalid-topic',
+      );
+    }
+    if (known.size >= TOPIC_CACHE_LIMIT) known.clear();
+    known.set(cacheKey, topic);
+    return topic;
+  };
+}
+
+/** Adds the headers column's keys to `headers`; returns their size in bytes. */
+function addHeaderColumn(headers: Record<string, string>, text: string): number {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new PoisonEventError('the headers column is not valid JSON', 'invalid-headers');
   }
-  if (parsed === null) return {};
+  if (parsed === null) return 0;
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new PoisonEventError('the headers column is not a JSON object', 'invalid-headers');
   }
-  const headers: Record<string, string> = {};
+  let bytes = 0;
   for (const [name, value] of Object.entries(parsed)) {
-    if (value !== null) headers[name] = typeof value === 'string' ? value : JSON.stringify(value);
+    if (value === null) continue;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    headers[name] = text;
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(text);
   }
-  return headers;
+  return bytes;
 }
 
 function parsePartition(text: string | null, column: string): number {

@@ -4,8 +4,10 @@ const PLACEHOLDER = /\{([^{}]+)\}/g;
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 
 export interface TopicTemplate {
+  /** The columns the template names, in order of appearance (a column may appear twice). */
   readonly columns: readonly string[];
-  render(columnText: (column: string) => string | null): string;
+  /** The topic for the values of `columns`, in that order; NULL renders as nothing. */
+  render(values: readonly (string | null)[]): string;
 }
 
 /** `outbox.event.{aggregate_type}` -> a function over a row's text values. */
@@ -21,8 +23,8 @@ export function compileTopicTemplate(template: string): TopicTemplate {
   }
   return {
     columns,
-    render(columnText) {
-      return parts.map((part, index) => (index % 2 === 1 ? (columnText(part) ?? '') : part)).join('');
+    render(values) {
+      return parts.map((part, index) => (index % 2 === 1 ? (values[(index - 1) / 2] ?? '') : part)).join('');
     },
   };
 }

@@ -8,8 +8,8 @@ export const POSTGRES_EPOCH_UNIX_MS = 946_684_800_000;
 const POSTGRES_EPOCH_UNIX_US = BigInt(POSTGRES_EPOCH_UNIX_MS) * 1000n;
 
 /** Protocol timestamp (µs since 2000-01-01) -> milliseconds since 1970, fractional. */
-export function pgMicrosToUnixMs(pgMicros: bigint): number {
-  return Number(pgMicros + POSTGRES_EPOCH_UNIX_US) / 1000;
+export function pgMicrosToUnixMs(pgMicros: number): number {
+  return pgMicros / 1000 + POSTGRES_EPOCH_UNIX_MS;
 }
 
 export function unixMsToPgMicros(unixMs: number): bigint {

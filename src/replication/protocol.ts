@@ -3,21 +3,17 @@ import { type Lsn, readLsn, writeLsn } from './lsn.js';
 import { unixMsToPgMicros } from './pg-time.js';
 
 /**
- * The CopyBoth sub-protocol of streaming replication: what the server sends inside
- * CopyData ('w' XLogData, 'k' keepalive) and the standby status update we answer with.
+ * The CopyBoth sub-protocol of streaming replication: what the server sends inside CopyData
+ * ('w' XLogData, 'k' keepalive) and the standby status update we answer with. An XLogData
+ * message is passed on as it came (a WalChunk): its positions are read only where needed, so
+ * that a row costs no BigInt of its own.
  */
-export type ServerMessage = WalData | Keepalive;
+export type ServerMessageKind = 'wal' | 'keepalive';
 
-export interface WalData {
-  readonly kind: 'wal';
-  readonly walStart: Lsn;
-  readonly walEnd: Lsn;
-  /** The pgoutput message; a view into the chunk. */
-  readonly payload: Buffer;
-}
+/** One XLogData message: tag, walStart, walEnd, sendTime, then the pgoutput message. */
+export type WalChunk = Buffer;
 
 export interface Keepalive {
-  readonly kind: 'keepalive';
   readonly walEnd: Lsn;
   readonly replyRequested: boolean;
 }
@@ -25,28 +21,35 @@ export interface Keepalive {
 const XLOG_DATA = 0x77; // 'w'
 const KEEPALIVE = 0x6b; // 'k'
 const STANDBY_STATUS_UPDATE = 0x72; // 'r'
-const XLOG_DATA_HEADER = 25; // tag, walStart, walEnd, sendTime
+/** Where the pgoutput message starts in an XLogData message. */
+export const WAL_PAYLOAD_OFFSET = 25;
 const KEEPALIVE_LENGTH = 18; // tag, walEnd, sendTime, replyRequested
 const STATUS_UPDATE_LENGTH = 34;
 
-export function parseServerMessage(chunk: Buffer): ServerMessage {
+/** What a CopyData message from the server is; anything else is a DecodeError. */
+export function serverMessageKind(chunk: Buffer): ServerMessageKind {
   const tag = chunk[0];
-  if (tag === XLOG_DATA && chunk.length >= XLOG_DATA_HEADER) {
-    return {
-      kind: 'wal',
-      walStart: readLsn(chunk, 1),
-      walEnd: readLsn(chunk, 9),
-      payload: chunk.subarray(XLOG_DATA_HEADER),
-    };
-  }
-  if (tag === KEEPALIVE && chunk.length >= KEEPALIVE_LENGTH) {
-    return { kind: 'keepalive', walEnd: readLsn(chunk, 1), replyRequested: chunk[17] === 1 };
-  }
+  if (tag === XLOG_DATA && chunk.length >= WAL_PAYLOAD_OFFSET) return 'wal';
+  if (tag === KEEPALIVE && chunk.length >= KEEPALIVE_LENGTH) return 'keepalive';
   throw new DecodeError(
     `unexpected replication CopyData message (tag 0x${(tag ?? 0).toString(16)}, ${chunk.length} bytes)`,
     tag,
     undefined,
   );
+}
+
+/** Where the XLogData's message starts in the WAL. */
+export function walStartOf(chunk: WalChunk): Lsn {
+  return readLsn(chunk, 1);
+}
+
+/** The server's WAL position when it sent the XLogData. */
+export function walEndOf(chunk: WalChunk): Lsn {
+  return readLsn(chunk, 9);
+}
+
+export function readKeepalive(chunk: Buffer): Keepalive {
+  return { walEnd: readLsn(chunk, 1), replyRequested: chunk[17] === 1 };
 }
 
 export interface StandbyStatus {

@@ -3,14 +3,17 @@ import { DecodeError } from '../errors.js';
 import { formatLsn } from './lsn.js';
 import { classifyPgError } from './pg-errors.js';
 import { asReplicationClient, type ReplicationClient } from './pg-internals.js';
-import { decodePgOutput } from './pgoutput/decode.js';
+import { PgOutputDecoder } from './pgoutput/decode.js';
 import type { PgOutputMessage } from './pgoutput/messages.js';
 import {
   encodeStandbyStatus,
   type Keepalive,
-  parseServerMessage,
+  readKeepalive,
   type StandbyStatus,
-  type WalData,
+  serverMessageKind,
+  WAL_PAYLOAD_OFFSET,
+  type WalChunk,
+  walStartOf,
 } from './protocol.js';
 
 export interface ReplicationStreamOptions {
@@ -20,9 +23,12 @@ export interface ReplicationStreamOptions {
   readonly applicationName: string;
 }
 
-/** Receives the stream in server order, synchronously: ordering depends on it. */
+/**
+ * Receives the stream in server order, synchronously: ordering depends on it. The message and
+ * its chunk are views into the driver's read buffer, valid only during the call.
+ */
 export interface ReplicationHandler {
-  onMessage(message: PgOutputMessage, wal: WalData): void;
+  onMessage(message: PgOutputMessage, wal: WalChunk): void;
   onKeepalive(keepalive: Keepalive): void;
 }
 
@@ -33,6 +39,7 @@ export interface ReplicationHandler {
  */
 export class ReplicationStream {
   private client: ReplicationClient | undefined;
+  private readonly decoder = new PgOutputDecoder();
   private paused = false;
   private closing = false;
 
@@ -126,27 +133,19 @@ export class ReplicationStream {
   }
 
   private dispatch(chunk: Buffer, handler: ReplicationHandler): void {
-    const message = parseServerMessage(chunk);
-    if (message.kind === 'keepalive') {
-      handler.onKeepalive(message);
+    if (serverMessageKind(chunk) === 'keepalive') {
+      handler.onKeepalive(readKeepalive(chunk));
       return;
     }
-    // pg reuses its read buffer: decoded values must live in memory we own.
-    const owned = Buffer.from(message.payload);
     let decoded: PgOutputMessage;
     try {
-      decoded = decodePgOutput(owned);
+      decoded = this.decoder.decode(chunk, WAL_PAYLOAD_OFFSET);
     } catch (error) {
-      if (error instanceof DecodeError) {
-        throw new DecodeError(
-          `${error.message} (WAL ${formatLsn(message.walStart)})`,
-          error.tag,
-          formatLsn(message.walStart),
-        );
-      }
-      throw error;
+      if (!(error instanceof DecodeError)) throw error;
+      const at = formatLsn(walStartOf(chunk));
+      throw new DecodeError(`${error.message} (WAL ${at})`, error.tag, at);
     }
-    handler.onMessage(decoded, message);
+    handler.onMessage(decoded, chunk);
   }
 
   private startCommand(): string {

@@ -3,7 +3,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { PoisonEventError, SetupError } from '../../src/errors.js';
 import { layoutFromConfig } from '../../src/outbox/layout.js';
 import { compileRowMapper, isOutboxRelation } from '../../src/outbox/mapper.js';
-import type { RelationMessage, TupleValue } from '../../src/replication/pgoutput/messages.js';
+import type { RelationMessage } from '../../src/replication/pgoutput/messages.js';
+import { TupleView } from '../../src/replication/pgoutput/tuple.js';
 
 const BASE_ENV = { DATABASE_URL: 'postgres://u:p@localhost:5432/db', KAFKA_BROKERS: 'localhost:9092' };
 
@@ -17,11 +18,13 @@ function relation(columns: string[], table = 'outbox'): RelationMessage {
   };
 }
 
-function row(values: Record<string, string | null>, columns: string[]): TupleValue[] {
-  return columns.map((column) => {
-    const value = values[column];
-    return value === null || value === undefined ? null : Buffer.from(value);
-  });
+function row(values: Record<string, string | null>, columns: string[]): TupleView {
+  return TupleView.of(
+    columns.map((column) => {
+      const value = values[column];
+      return value === null || value === undefined ? null : Buffer.from(value);
+    }),
+  );
 }
 
 const DEFAULT_COLUMNS = [

@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/errors.js';
 import { pgMicrosToUnixMs } from '../../src/replication/pg-time.js';
-import { decodePgOutput } from '../../src/replication/pgoutput/decode.js';
+import { PgOutputDecoder } from '../../src/replication/pgoutput/decode.js';
 import type { InsertMessage, RelationMessage } from '../../src/replication/pgoutput/messages.js';
+
+/** A decoder per call: an Insert is the decoder's one message, overwritten by the next decode. */
+const decodePgOutput = (bytes: Buffer) => new PgOutputDecoder().decode(bytes);
 
 /** Messages recorded from a real PostgreSQL server by test/fixtures/record-pgoutput.ts. */
 const fixtures = JSON.parse(readFileSync(new URL('../fixtures/pgoutput.json', import.meta.url), 'utf8')) as {
@@ -53,7 +56,8 @@ describe('pgoutput decoding of recorded messages', () => {
     const relation = decodePgOutput(bytes('relation')) as RelationMessage;
     const insert = decodePgOutput(bytes('insert')) as InsertMessage;
     expect(insert.relationOid).toBe(relation.relationOid);
-    expect(insert.values.map((v) => v?.toString('utf8') ?? null)).toEqual([
+    const { tuple } = insert;
+    expect(Array.from({ length: tuple.count }, (_, column) => tuple.text(column))).toEqual([
       '7d7b1f7a-1c1e-4a7e-9f47-6a0c0e4c9b11',
       'order',
       'order-42',
@@ -62,6 +66,33 @@ describe('pgoutput decoding of recorded messages', () => {
       null,
       '2026-11-23 08:30:34.123456+00',
     ]);
+  });
+
+  it('decodes a row in place, inside the XLogData chunk, and keeps copies valid when the next row overwrites it', () => {
+    const decoder = new PgOutputDecoder();
+    const insert = bytes('insert');
+    const chunk = Buffer.concat([Buffer.alloc(25, 0xee), insert]);
+    const first = decoder.decode(chunk, 25) as InsertMessage;
+    const payload = first.tuple.copy(4);
+    const values = first.tuple.values();
+    expect(first.tuple.byteLength(4)).toBe(Buffer.byteLength('{"note": "naïve ✓", "total": 12.50}'));
+    expect(first.tuple.isNull(5)).toBe(true);
+    expect(first.tuple.byteLength(5)).toBe(0);
+    chunk.fill(0x20, 25 + 1);
+    const second = decoder.decode(Buffer.concat([Buffer.alloc(3), insert]), 3) as InsertMessage;
+    expect(second).toBe(first);
+    expect(payload?.toString()).toBe('{"note": "naïve ✓", "total": 12.50}');
+    expect(values[2]?.toString()).toBe('order-42');
+    expect(values[5]).toBeNull();
+    expect(second.tuple.text(2)).toBe('order-42');
+  });
+
+  it('reports decoding errors at the byte of the message, not of the chunk', () => {
+    const insert = bytes('insert');
+    const chunk = Buffer.concat([Buffer.alloc(25), insert.subarray(0, 7)]);
+    expect(() => new PgOutputDecoder().decode(chunk, 25)).toThrow(
+      /message 'I' at byte 6: needs 2 more bytes, 1 left/,
+    );
   });
 
   it('decodes logical messages with their prefix, and reads past update, delete and truncate', () => {

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/errors.js';
 import { lsn, parseLsn } from '../../src/replication/lsn.js';
 import { POSTGRES_EPOCH_UNIX_MS } from '../../src/replication/pg-time.js';
-import { encodeStandbyStatus, parseServerMessage } from '../../src/replication/protocol.js';
+import {
+  encodeStandbyStatus,
+  readKeepalive,
+  serverMessageKind,
+  WAL_PAYLOAD_OFFSET,
+  walEndOf,
+  walStartOf,
+} from '../../src/replication/protocol.js';
 
 describe('replication CopyData messages', () => {
   it('encodes a standby status update with the exact LSNs (no +1) and a PostgreSQL-epoch clock', () => {
@@ -25,23 +32,21 @@ describe('replication CopyData messages', () => {
     keepalive[0] = 0x6b;
     keepalive.writeBigUInt64BE(0xabcn, 1);
     keepalive[17] = 1;
-    expect(parseServerMessage(keepalive)).toEqual({
-      kind: 'keepalive',
-      walEnd: lsn(0xabcn),
-      replyRequested: true,
-    });
+    expect(serverMessageKind(keepalive)).toBe('keepalive');
+    expect(readKeepalive(keepalive)).toEqual({ walEnd: lsn(0xabcn), replyRequested: true });
 
     const wal = Buffer.alloc(26);
     wal[0] = 0x77;
     wal.writeBigUInt64BE(5n, 1);
     wal.writeBigUInt64BE(9n, 9);
     wal[25] = 0x42;
-    const parsed = parseServerMessage(wal);
-    expect(parsed).toMatchObject({ kind: 'wal', walStart: 5n, walEnd: 9n });
-    expect(parsed.kind === 'wal' && parsed.payload[0]).toBe(0x42);
+    expect(serverMessageKind(wal)).toBe('wal');
+    expect([walStartOf(wal), walEndOf(wal)]).toEqual([5n, 9n]);
+    expect(wal[WAL_PAYLOAD_OFFSET]).toBe(0x42);
   });
 
   it('rejects anything else with a DecodeError', () => {
-    expect(() => parseServerMessage(Buffer.from([0x78, 1, 2]))).toThrow(DecodeError);
+    expect(() => serverMessageKind(Buffer.from([0x78, 1, 2]))).toThrow(DecodeError);
+    expect(() => serverMessageKind(Buffer.from([0x77, 1, 2]))).toThrow(/tag 0x77, 3 bytes/);
   });
 });

@@ -1,4 +1,5 @@
 import type { Lsn } from '../lsn.js';
+import type { TupleView } from './tuple.js';
 
 /** pgoutput protocol version 1 messages, as far as the relay needs them. */
 export type PgOutputMessage =
@@ -12,8 +13,8 @@ export type PgOutputMessage =
 export interface BeginMessage {
   readonly tag: 'begin';
   readonly finalLsn: Lsn;
-  /** Commit time in µs since 2000-01-01 (see pg-time.ts). */
-  readonly commitTimeMicros: bigint;
+  /** Commit time in µs since 2000-01-01 (see pg-time.ts); exact as a number. */
+  readonly commitTimeMicros: number;
   readonly xid: number;
 }
 
@@ -22,7 +23,7 @@ export interface CommitMessage {
   readonly commitLsn: Lsn;
   /** The position to confirm once every event of this transaction is acknowledged. */
   readonly endLsn: Lsn;
-  readonly commitTimeMicros: bigint;
+  readonly commitTimeMicros: number;
 }
 
 export interface RelationColumn {
@@ -42,10 +43,11 @@ export interface RelationMessage {
 /** A column value in text form: bytes as the server printed them, or null. */
 export type TupleValue = Buffer | null;
 
+/** The decoder's one Insert: valid until it decodes the next message (see TupleView). */
 export interface InsertMessage {
   readonly tag: 'insert';
   readonly relationOid: number;
-  readonly values: readonly TupleValue[];
+  readonly tuple: TupleView;
 }
 
 /** `pg_logical_emit_message` output; not filtered by the publication. */

@@ -1,18 +1,39 @@
 import { DecodeError } from '../../errors.js';
 import { type Lsn, readLsn } from '../lsn.js';
 
-/** A forward-only cursor over one pgoutput message; every read is bounds-checked. */
-export class ByteReader {
-  private offset = 0;
+const EMPTY = Buffer.alloc(0);
 
-  constructor(
-    private readonly bytes: Buffer,
-    private readonly tag: number,
-  ) {}
+/**
+ * A forward-only cursor over one pgoutput message; every read is bounds-checked. One reader
+ * serves a whole stream (`reset` per message), so reading a row allocates no cursor.
+ */
+export class ByteReader {
+  private bytes: Buffer = EMPTY;
+  private offset = 0;
+  /** Where the message starts in `bytes`, so that errors count from its first byte. */
+  private start = 0;
+  private tag = 0;
+
+  /** Reads the message of `tag` in `bytes`, whose tag byte is at `start`: from just after it. */
+  reset(bytes: Buffer, start: number, tag: number): this {
+    this.bytes = bytes;
+    this.start = start;
+    this.offset = start + 1;
+    this.tag = tag;
+    return this;
+  }
+
+  get position(): number {
+    return this.offset;
+  }
+
+  get buffer(): Buffer {
+    return this.bytes;
+  }
 
   uint8(): number {
     this.require(1);
-    return this.bytes.readUInt8(this.offset++);
+    return this.bytes[this.offset++] as number;
   }
 
   int16(): number {
@@ -36,9 +57,10 @@ export class ByteReader {
     return value;
   }
 
-  int64(): bigint {
+  /** A signed 64-bit integer as a number: exact for protocol timestamps (µs) until the year 2255. */
+  int64AsNumber(): number {
     this.require(8);
-    const value = this.bytes.readBigInt64BE(this.offset);
+    const value = this.bytes.readInt32BE(this.offset) * 2 ** 32 + this.bytes.readUInt32BE(this.offset + 4);
     this.offset += 8;
     return value;
   }
@@ -59,25 +81,31 @@ export class ByteReader {
     return value;
   }
 
-  /** `length` bytes as a view into the message (the caller owns the message buffer). */
+  /** `length` bytes as a view into the message (valid as long as the message's buffer is). */
   bytesOf(length: number): Buffer {
+    const start = this.skip(length);
+    return this.bytes.subarray(start, start + length);
+  }
+
+  /** Moves past `length` bytes; returns where they start. */
+  skip(length: number): number {
     this.require(length);
-    const view = this.bytes.subarray(this.offset, this.offset + length);
+    const start = this.offset;
     this.offset += length;
-    return view;
+    return start;
   }
 
   error(problem: string): DecodeError {
     const tagText = String.fromCharCode(this.tag);
     return new DecodeError(
-      `cannot decode pgoutput message '${tagText}' at byte ${this.offset}: ${problem}`,
+      `cannot decode pgoutput message '${tagText}' at byte ${this.offset - this.start}: ${problem}`,
       this.tag,
       undefined,
     );
   }
 
   private require(length: number): void {
-    if (this.offset + length > this.bytes.length) {
+    if (length < 0 || this.offset + length > this.bytes.length) {
       throw this.error(`needs ${length} more bytes, ${this.bytes.length - this.offset} left`);
     }
   }
