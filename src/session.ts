@@ -38,7 +38,7 @@ export interface SessionHooks {
   deadLettered(reason: string): void;
 }
 
-type OnAcknowledged = (transaction: ReceivedTransaction, delivery: Delivery) => void;
+type OnAcknowledged = (transaction: ReceivedTransaction, topic: string) => void;
 
 /** The outbox table as the latest Relation message describes it. */
 interface OutboxTable {
@@ -46,8 +46,13 @@ interface OutboxTable {
   readonly mapRow: RowMapper;
 }
 
-/** A transaction being received: its entry in the watermark and the receipt of its events. */
+/**
+ * A transaction being received: its entry in the watermark, the in-flight bytes its events were
+ * charged, and the receipt of its events.
+ */
 class ReceivedTransaction implements Receipt {
+  private chargedBytes = 0;
+
   constructor(
     readonly entry: PendingTransaction,
     readonly xid: number,
@@ -55,8 +60,22 @@ class ReceivedTransaction implements Receipt {
     private readonly onAcknowledged: OnAcknowledged,
   ) {}
 
-  acknowledged(delivery: Delivery): void {
-    this.onAcknowledged(this, delivery);
+  charge(bytes: number): void {
+    this.chargedBytes += bytes;
+  }
+
+  /**
+   * The bytes one acknowledged event gives back: an even share of what its transaction's unacknowledged
+   * events were charged, and all of it with the last one. A sink need not keep each record's size.
+   */
+  release(): number {
+    const share = Math.round(this.chargedBytes / Math.max(1, this.entry.pendingEvents));
+    this.chargedBytes -= share;
+    return share;
+  }
+
+  acknowledged(topic: string): void {
+    this.onAcknowledged(this, topic);
   }
 }
 
@@ -247,15 +266,16 @@ export class ReplicationSession {
   ): void {
     this.watermark.addEvent(transaction.entry);
     this.inflight.add(record.sizeBytes);
-    this.sink.enqueue({ record, receipt: transaction, chargedBytes: record.sizeBytes, deadLetter });
+    transaction.charge(record.sizeBytes);
+    this.sink.enqueue({ record, receipt: transaction, deadLetter });
     if (this.inflight.isFull) this.stream.pause();
   }
 
   /** One per session, shared by its receipts: acknowledgements allocate nothing per event. */
-  private readonly onAcknowledged: OnAcknowledged = (transaction, delivery) => {
-    this.inflight.release(delivery.chargedBytes);
+  private readonly onAcknowledged: OnAcknowledged = (transaction, topic) => {
+    this.inflight.release(transaction.release());
     this.watermark.acknowledge(transaction.entry);
-    this.tally.add(delivery.record.topic, transaction.commitTimeMs);
+    this.tally.add(topic, transaction.commitTimeMs);
     if (!this.inflight.isFull && !this.draining) this.stream.resume();
   };
 

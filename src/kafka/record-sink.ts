@@ -30,8 +30,9 @@ export interface RecordSink {
 export interface SinkObserver {
   /**
    * Records acknowledged together: one sendBatch (kafkajs), or the delivery reports of one turn
-   * of the event loop (librdkafka). `seconds` is the send's round trip (kafkajs), or the produce
-   * to report time of the one record timed at a time (librdkafka), undefined in rounds without it.
+   * of the event loop (librdkafka; `bytes` then counts values only). `seconds` is the send's
+   * round trip (kafkajs), or the produce to report time of the one record timed at a time
+   * (librdkafka), undefined in rounds without it.
    */
   batchSent(events: number, bytes: number, seconds: number | undefined): void;
   /** The broker could not be reached or refused for now; the sink retries. */

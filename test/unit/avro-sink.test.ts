@@ -88,7 +88,6 @@ function delivery(key: string, payload: unknown, topic = 'payments'): Delivery {
   return {
     record,
     receipt: { acknowledged: () => undefined },
-    chargedBytes: record.sizeBytes,
     deadLetter: (error: PoisonEventError) => ({ ...record, topic: 'dlq', headers: { error: error.message } }),
   };
 }

@@ -66,8 +66,7 @@ const quiet = { batchSent: () => undefined, sendFailed: () => undefined, sendRec
 function delivery(sent: OutboxRecord, acked: string[] = []): Delivery {
   return {
     record: sent,
-    receipt: { acknowledged: (acknowledged) => acked.push(acknowledged.record.key) },
-    chargedBytes: sent.sizeBytes,
+    receipt: { acknowledged: () => acked.push(sent.key) },
     deadLetter: undefined,
   };
 }

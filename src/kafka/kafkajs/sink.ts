@@ -99,7 +99,7 @@ export class KafkajsSink implements RecordSink {
       return this.notifyIfIdle();
     }
     this.sending = false;
-    for (const delivery of batch) delivery.receipt.acknowledged(delivery);
+    for (const delivery of batch) delivery.receipt.acknowledged(delivery.record.topic);
     // What accumulated during the round trip goes at once.
     if (this.queue.length > 0) void this.sendNext();
     else this.notifyIfIdle();

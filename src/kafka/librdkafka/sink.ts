@@ -1,11 +1,25 @@
 import type { Logger } from 'pino';
 import type { KafkaSendError } from '../../errors.js';
-import type { Delivery } from '../delivery.js';
+import type { Delivery, Receipt } from '../delivery.js';
 import type { RecordSink, SinkObserver } from '../record-sink.js';
 import type { LibrdkafkaErrors, LibrdkafkaFailure } from './errors.js';
 
 /** A record's headers in librdkafka's form: one single-key object per header. */
 type HeaderList = Array<Record<string, string>>;
+
+/** What the sink reads of a delivery report. */
+interface Report {
+  readonly topic: string;
+  /** The value's length in bytes. */
+  readonly size: number;
+  readonly opaque?: unknown;
+}
+
+/** The one record timed from produce to report, for outbox_publish_duration_seconds. */
+interface TimedRecord {
+  readonly receipt: Receipt;
+  readonly sentAt: number;
+}
 
 /** The part of @confluentinc/kafka-javascript's Producer the sink uses; a fake in unit tests. */
 export interface NativeProducer {
@@ -16,12 +30,12 @@ export interface NativeProducer {
     value: Buffer | null,
     key: string,
     timestampMs: number,
-    opaque: Delivery,
+    opaque: Receipt | TimedRecord,
     headers: HeaderList | undefined,
   ): unknown;
   on(
     event: 'delivery-report',
-    listener: (error: LibrdkafkaFailure | null | undefined, report: { opaque?: unknown }) => void,
+    listener: (error: LibrdkafkaFailure | null | undefined, report: Report) => void,
   ): unknown;
   on(event: 'event.error', listener: (error: LibrdkafkaFailure) => void): unknown;
   disconnect(timeoutMs: number, callback: () => void): unknown;
@@ -35,7 +49,9 @@ const CLOSE_FLUSH_MS = 1_000;
 /**
  * Hands each record to librdkafka at once (it batches by linger.ms, up to 5 requests in flight
  * per broker, in order per partition: see settings.ts) and acknowledges each from its delivery
- * report. The delivery itself is the report's opaque, so nothing is allocated to find it again.
+ * report. librdkafka keeps its own copy of each record, and the report's opaque is the receipt
+ * (shared by a transaction's events): the relay keeps nothing per record in flight, so records
+ * die young and the heap stays small.
  * librdkafka retries for ever and never times a record out; a fatal producer error, or a record
  * it gives up on, fails the sink (retriable: the relay makes a new producer and resends from
  * the slot), and an error no resend can fix fails it for good.
@@ -53,8 +69,7 @@ export class LibrdkafkaSink implements RecordSink {
   private idleWaiters: Array<() => void> = [];
   private readonly round = { events: 0, bytes: 0, seconds: undefined as number | undefined };
   private roundScheduled: NodeJS.Immediate | undefined;
-  /** One record at a time is timed from produce to report, for outbox_publish_duration_seconds. */
-  private timed: { delivery: Delivery; sentAt: number } | undefined;
+  private timed: TimedRecord | undefined;
   private connectionError: KafkaSendError | undefined;
   private unavailableTimer: NodeJS.Timeout | undefined;
   private unavailableReports = 0;
@@ -110,7 +125,8 @@ export class LibrdkafkaSink implements RecordSink {
 
   /** False when librdkafka's queue is full; a failure that no resend can fix fails the sink. */
   private produce(delivery: Delivery): boolean {
-    const { record } = delivery;
+    const { record, receipt } = delivery;
+    const timed = this.timed ? undefined : { receipt, sentAt: performance.now() };
     try {
       this.producer.produce(
         record.topic,
@@ -118,7 +134,7 @@ export class LibrdkafkaSink implements RecordSink {
         record.value,
         record.key,
         record.timestampMs,
-        delivery,
+        timed ?? receipt,
         headerList(record.headers),
       );
     } catch (error) {
@@ -128,22 +144,27 @@ export class LibrdkafkaSink implements RecordSink {
       return true;
     }
     this.outstanding++;
-    if (!this.timed) this.timed = { delivery, sentAt: performance.now() };
+    this.timed ??= timed;
     if (this.connectionError && !this.unavailableTimer) {
       this.unavailableTimer = setTimeout(() => this.reportUnavailable(), UNAVAILABLE_AFTER_MS);
     }
     return true;
   }
 
-  private readonly onReport = (error: LibrdkafkaFailure | null | undefined, report: { opaque?: unknown }) => {
-    const delivery = report.opaque as Delivery;
+  private readonly onReport = (error: LibrdkafkaFailure | null | undefined, report: Report) => {
     this.outstanding--;
+    let receipt = report.opaque as Receipt;
+    if (report.opaque === this.timed && this.timed) {
+      receipt = this.timed.receipt;
+      this.round.seconds = (performance.now() - this.timed.sentAt) / 1000;
+      this.timed = undefined;
+    }
     if (error) {
       if (this.errors.kind(error) !== 'purged') {
-        this.fail(this.errors.toSendError(error, `a record for ${delivery.record.topic} was not delivered`));
+        this.fail(this.errors.toSendError(error, `a record for ${report.topic} was not delivered`));
       }
     } else {
-      this.delivered(delivery);
+      this.delivered(receipt, report);
     }
     while (this.overflow.length > 0 && !this.failure && this.produce(this.overflow[0] as Delivery)) {
       this.overflow.shift();
@@ -151,15 +172,11 @@ export class LibrdkafkaSink implements RecordSink {
     this.notifyIfIdle();
   };
 
-  private delivered(delivery: Delivery): void {
+  private delivered(receipt: Receipt, report: Report): void {
     if (this.connectionError) this.recovered();
-    delivery.receipt.acknowledged(delivery);
+    receipt.acknowledged(report.topic);
     this.round.events++;
-    this.round.bytes += delivery.record.sizeBytes;
-    if (this.timed?.delivery === delivery) {
-      this.round.seconds = (performance.now() - this.timed.sentAt) / 1000;
-      this.timed = undefined;
-    }
+    this.round.bytes += report.size;
     this.roundScheduled ??= setImmediate(this.reportRound);
   }
 
