@@ -3,7 +3,7 @@
  * on this PostgreSQL and this Kafka, results as ratios. See bench/README.md.
  *
  * Options: --quick, --scale F (multiply catch-up sizes), --latency-seconds S,
- * --only decode,producer,relay,polling,debezium,avro,latency, --profile (CPU profile of a relay
+ * --only decode,producer,relay,kafkajs,polling,debezium,avro,latency, --profile (CPU profile of a relay
  * catch-up). `avro` also runs the JSON relay row it is compared with.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { ROOT } from './lib/stack.js';
 import { renderCharts } from './report/charts.js';
 import { renderMarkdown } from './report/markdown.js';
 import type { BenchResults, CatchUpGroup, LatencyGroup } from './report/results.js';
-import { AVRO, avroVsJson } from './report/summary.js';
+import { AVRO, compareRows, KAFKAJS, RELAY } from './report/summary.js';
 import { avroCatchUp, avroSchema, type Registry, startRegistry } from './systems/avro.js';
 import {
   type DecodeCeiling,
@@ -27,7 +27,7 @@ import {
 import { DEBEZIUM_HEAP, debeziumCatchUp, debeziumUnavailable, debeziumVersion } from './systems/debezium.js';
 import { pollingCatchUp, pollingLatency } from './systems/polling.js';
 import { profileRelay } from './systems/profile.js';
-import { relayCatchUp, relayLatency } from './systems/relay.js';
+import { kafkajsCatchUp, relayCatchUp, relayLatency } from './systems/relay.js';
 
 interface Args {
   quick: boolean;
@@ -114,14 +114,21 @@ async function catchUp(
   for (const step of plan.catchUp) {
     const load = step.load;
     const has = (system: CatchUpSystem) => step.systems.includes(system) && wanted(system);
-    const group: CatchUpGroup = { workload: load, headline: step.headline, results: [] };
+    const group: CatchUpGroup = {
+      workload: load,
+      headline: step.headline,
+      featured: step.featured ?? false,
+      results: [],
+    };
     groups.push(group);
     const registryUrl = has('avro') && registry && 'url' in registry ? registry.url : undefined;
-    if (has('decode') || has('relay') || has('debezium') || registryUrl !== undefined) {
+    const compared = has('kafkajs') || registryUrl !== undefined;
+    if (has('decode') || has('relay') || has('debezium') || compared) {
       const useDebezium = has('debezium') && !debeziumReason;
       ctx.log(`== ${load.name}: writing ${load.events} events`);
       const scenario = await prepareWalScenario(ctx, load, {
         debezium: useDebezium,
+        kafkajs: has('kafkajs'),
         avro: registryUrl !== undefined,
       }).catch((error: unknown) => {
         ctx.notes.push(
@@ -138,16 +145,23 @@ async function catchUp(
             decodeCeiling(ctx, scenario),
           )) as DecodeCeiling | { error: string };
         }
-        // The Avro row is a ratio to the JSON row: it runs right after it, on the same WAL.
-        if (has('relay') || registryUrl !== undefined)
+        // The kafkajs and Avro rows are ratios to the default row: they run right after it, on the same WAL.
+        if (has('relay') || compared)
           group.results.push(
             await attempt(ctx, `outbox-relay ${load.name}`, () => relayCatchUp(ctx, scenario)),
           );
+        if (has('kafkajs')) {
+          group.results.push(
+            await attempt(ctx, `${KAFKAJS} ${load.name}`, () => kafkajsCatchUp(ctx, scenario)),
+          );
+          const comparison = compareRows(group, RELAY, KAFKAJS);
+          if (comparison) group.defaultVsKafkajs = comparison;
+        }
         if (registryUrl !== undefined) {
           group.results.push(
             await attempt(ctx, `${AVRO} ${load.name}`, () => avroCatchUp(ctx, scenario, registryUrl)),
           );
-          const comparison = avroVsJson(group);
+          const comparison = compareRows(group, AVRO, RELAY);
           if (comparison) group.avroVsJson = comparison;
         }
         if (has('debezium')) {
@@ -204,7 +218,8 @@ async function latency(
   wanted: (system: string) => boolean,
 ): Promise<LatencyGroup[]> {
   const groups: LatencyGroup[] = [];
-  const { rates, seconds, warmupMs, txSize, payloadBytes, aggregates, pollingIntervalsMs } = plan.latency;
+  const { rates, seconds, warmupMs, txSize, payloadBytes, aggregates, pollingIntervalsMs, kafkajsRates } =
+    plan.latency;
   for (const rate of rates) {
     const load = { name: `r${rate}`, rate, seconds, txSize, payloadBytes, aggregates };
     const group: LatencyGroup = { rate, results: [] };
@@ -212,6 +227,13 @@ async function latency(
     if (wanted('relay')) {
       group.results.push(
         await attempt(ctx, `outbox-relay latency at ${rate}/s`, () => relayLatency(ctx, load, warmupMs)),
+      );
+    }
+    if (wanted('kafkajs') && kafkajsRates.includes(rate)) {
+      group.results.push(
+        await attempt(ctx, `${KAFKAJS} latency at ${rate}/s`, () =>
+          relayLatency(ctx, load, warmupMs, 'kafkajs'),
+        ),
       );
     }
     if (wanted('polling')) {

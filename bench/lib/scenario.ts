@@ -19,7 +19,10 @@ export const DEBEZIUM_PUBLICATION = 'debezium_pub';
  * Slot names are cluster-wide (publications are per database): each reader's slot is named
  * after the scenario's database, so a slot left by an interrupted run never collides.
  */
-export function slotName(url: string, reader: 'relay' | 'relay_avro' | 'recvlogical' | 'debezium'): string {
+export function slotName(
+  url: string,
+  reader: 'relay' | 'relay_kafkajs' | 'relay_avro' | 'recvlogical' | 'debezium',
+): string {
   return `${new URL(url).pathname.slice(1)}_${reader}`;
 }
 
@@ -38,6 +41,11 @@ export function avroTopics(aggregateType: string): {
     deadLetters: `outbox.dlq.${aggregateType}`,
   };
 }
+/** The kafkajs row's records (the default row's are in `outbox.event.<type>`). */
+export function kafkajsTopics(aggregateType: string): { template: string; records: string } {
+  return { template: 'outbox.kafkajs.{aggregate_type}', records: `outbox.kafkajs.${aggregateType}` };
+}
+
 export const POLLING_TABLE = 'outbox_polling';
 
 /** A database whose outbox already holds a workload, with a slot per reader created before it was written. */
@@ -120,19 +128,20 @@ async function grantToastUsage(ctx: BenchContext, database: string, role: string
 /**
  * One catch-up scenario: a fresh database with the outbox table, the relay's publication
  * and slot, a second slot for pg_recvlogical, (optionally) Debezium's own publication and
- * slot and a second relay slot for the Avro row (same publication), all created before the
- * workload is written; then the workload.
+ * slot and more relay slots for the kafkajs and Avro rows (same publication), all created
+ * before the workload is written; then the workload.
  */
 export async function prepareWalScenario(
   ctx: BenchContext,
   load: Workload,
-  options: { debezium: boolean; avro?: boolean },
+  options: { debezium: boolean; kafkajs?: boolean; avro?: boolean },
 ): Promise<WalScenario> {
   const database = safeName('bench', ctx.runId, load.name);
   const aggregateType = safeName(ctx.runId, load.name);
   const url = await createOutboxDatabase(ctx, database);
   const topics = [`outbox.event.${aggregateType}`];
   if (options.debezium) topics.push(`debezium.outbox.event.${aggregateType}`);
+  if (options.kafkajs) topics.push(kafkajsTopics(aggregateType).records);
   if (options.avro) {
     const avro = avroTopics(aggregateType);
     topics.push(avro.records, avro.deadLetters);
@@ -140,6 +149,7 @@ export async function prepareWalScenario(
   await createTopics(ctx.kafka, topics);
   return withClient(url, async (client) => {
     await createSlot(client, slotName(url, 'recvlogical'));
+    if (options.kafkajs) await createSlot(client, slotName(url, 'relay_kafkajs'));
     if (options.avro) await createSlot(client, slotName(url, 'relay_avro'));
     if (options.debezium) {
       await client.query(`CREATE PUBLICATION ${DEBEZIUM_PUBLICATION} FOR TABLE public.outbox`);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { type BenchResults, failed } from './results.js';
-import { AVRO, ceiling } from './summary.js';
+import { AVRO, ceiling, KAFKAJS, RELAY } from './summary.js';
 
 interface Bar {
   readonly label: string;
@@ -17,7 +17,8 @@ interface Section {
 }
 
 const COLORS: Record<string, string> = {
-  'outbox-relay': '#1f77b4',
+  [RELAY]: '#1f77b4',
+  [KAFKAJS]: '#9ecae1',
   [AVRO]: '#6baed6',
   pg_recvlogical: '#9e9e9e',
   ProducerPerformance: '#bdbdbd',
@@ -85,11 +86,11 @@ const format = (value: number) =>
 function throughputSections(results: BenchResults): Section[] {
   return results.catchUp.map((group) => {
     const bars: Bar[] = [];
-    const ours = group.results.find((result) => !failed(result) && result.system === 'outbox-relay');
+    const ours = group.results.find((result) => !failed(result) && result.system === RELAY);
     const oursRate = ours && !failed(ours) ? ours.eventsPerSecond : undefined;
     // The Avro row is compared the other way round: avro / JSON, as in the tables.
     const compared = (key: string, value: number) =>
-      !oursRate || key === 'outbox-relay'
+      !oursRate || key === RELAY
         ? ''
         : key === AVRO
           ? `  (JSON x${(value / oursRate).toFixed(2)})`

@@ -7,6 +7,7 @@ import {
   ceiling,
   consumerP99,
   DEBEZIUM,
+  KAFKAJS,
   latencyOf,
   POLLING_CATCH_UP,
   POLLING_LATENCY,
@@ -83,15 +84,23 @@ function catchUpSection(group: CatchUpGroup): string {
   }
   const min = ceiling(group);
   const internals = ours?.internals;
-  const batches = internals
-    ? `outbox-relay sent ${n(internals.batches)} batches of ${n(internals.meanBatchEvents)} events on average, ${n(internals.meanSendMs, 1)} ms per sendBatch round trip (its /metrics); with one batch in flight, throughput <= batch / round trip.`
+  const rounds = internals
+    ? `${RELAY} (librdkafka) was told of its records in ${n(internals.batches)} rounds of delivery reports of ${n(internals.meanBatchEvents)} events on average; a record timed from produce to report took ${n(internals.meanSendMs, 1)} ms on average (its /metrics).`
+    : '';
+  const kafkajsInternals = catchUpOf(group, KAFKAJS)?.internals;
+  const batches = kafkajsInternals
+    ? `${KAFKAJS} sent ${n(kafkajsInternals.batches)} batches of ${n(kafkajsInternals.meanBatchEvents)} events on average, ${n(kafkajsInternals.meanSendMs, 1)} ms per sendBatch round trip (its /metrics); with one batch in flight, its throughput <= batch / round trip.`
+    : '';
+  const sinks = group.defaultVsKafkajs;
+  const sinksLine = sinks
+    ? `${RELAY} (librdkafka, the default) / ${KAFKAJS}, the same relay on the same WAL in this run: events/s **${n(sinks.eventsPerSecond, 2)}** (${n(sinks.of.eventsPerSecond)} vs ${n(sinks.to.eventsPerSecond)}), CPU s / M events **${n(sinks.cpuSecondsPerMillion, 2)}** (${n(sinks.of.cpuSecondsPerMillion)} vs ${n(sinks.to.cpuSecondsPerMillion)}).`
     : '';
   const avro = group.avroVsJson;
   const avroLine = avro
-    ? `${AVRO} (OUTBOX_VALUE_ENCODING=avro) / outbox-relay (json-text), the same relay on the same WAL in this run: events/s **${n(avro.eventsPerSecond, 2)}** (${n(avro.avro.eventsPerSecond)} vs ${n(avro.json.eventsPerSecond)}), CPU s / M events **${n(avro.cpuSecondsPerMillion, 2)}** (${n(avro.avro.cpuSecondsPerMillion)} vs ${n(avro.json.cpuSecondsPerMillion)}); ${n(catchUpOf(group, AVRO)?.internals?.deadLettered)} events dead-lettered. Its MB/s counts the Avro values (smaller than the JSON text).`
+    ? `${AVRO} (OUTBOX_VALUE_ENCODING=avro) / outbox-relay (json-text), the same relay on the same WAL in this run: events/s **${n(avro.eventsPerSecond, 2)}** (${n(avro.of.eventsPerSecond)} vs ${n(avro.to.eventsPerSecond)}), CPU s / M events **${n(avro.cpuSecondsPerMillion, 2)}** (${n(avro.of.cpuSecondsPerMillion)} vs ${n(avro.to.cpuSecondsPerMillion)}); ${n(catchUpOf(group, AVRO)?.internals?.deadLettered)} events dead-lettered. Its MB/s counts the Avro values (smaller than the JSON text).`
     : '';
   return [
-    `### ${load.name}: ${n(load.events)} events, ${load.txSize}-event transactions, ~${load.payloadBytes} B payloads, ${n(load.aggregates)} aggregates${group.headline ? ' (headline)' : ''}`,
+    `### ${load.name}: ${n(load.events)} events, ${load.txSize}-event transactions, ~${load.payloadBytes} B payloads, ${n(load.aggregates)} aggregates${group.headline ? ' (headline)' : group.featured ? ' (headline table)' : ''}`,
     '',
     `Written in ${n(group.writeSeconds, 1)} s; ${n((group.payloadBytes ?? 0) / 1e6, 1)} MB of payload.`,
     '',
@@ -118,6 +127,8 @@ function catchUpSection(group: CatchUpGroup): string {
         ? `; / Debezium = **${n(ratio(ours?.eventsPerSecond, catchUpOf(group, DEBEZIUM)?.eventsPerSecond), 2)}**, RSS / Debezium's = **${n(ratio(ours?.peakRssMb, catchUpOf(group, DEBEZIUM)?.peakRssMb), 2)}**`
         : ''),
     '',
+    ...(sinksLine ? [sinksLine, ''] : []),
+    ...(rounds ? [rounds, ''] : []),
     ...(batches ? [batches, ''] : []),
     ...(avroLine ? [avroLine, ''] : []),
   ].join('\n');

@@ -15,24 +15,27 @@ export function failed(value: unknown): value is Failed {
   return typeof value === 'object' && value !== null && 'error' in value;
 }
 
-/** The relay with Avro values against itself with JSON values, same WAL, same run: avro / JSON. */
-export interface AvroVsJson {
+/** One relay row against another of the same group (same WAL, same run): `of` / `to`. */
+export interface RowComparison {
   readonly eventsPerSecond: number | null;
   readonly cpuSecondsPerMillion: number | null;
-  readonly avro: { eventsPerSecond: number; cpuSecondsPerMillion: number | null };
-  readonly json: { eventsPerSecond: number; cpuSecondsPerMillion: number | null };
+  readonly of: { eventsPerSecond: number; cpuSecondsPerMillion: number | null };
+  readonly to: { eventsPerSecond: number; cpuSecondsPerMillion: number | null };
 }
 
 export interface CatchUpGroup {
   readonly workload: Workload;
   readonly headline: boolean;
+  readonly featured?: boolean;
   writeSeconds?: number;
   payloadBytes?: number;
   decode?: DecodeCeiling | Failed;
   producer?: ProducerCeiling | Failed | undefined;
   readonly results: Array<CatchUpResult | Failed>;
-  /** When the group ran the Avro row and both it and the JSON row succeeded. */
-  avroVsJson?: AvroVsJson;
+  /** The Avro row / the default (JSON) row, when both ran and succeeded. */
+  avroVsJson?: RowComparison;
+  /** The default row (librdkafka) / the kafkajs row, when both ran and succeeded. */
+  defaultVsKafkajs?: RowComparison;
 }
 
 export interface LatencyGroup {

@@ -10,10 +10,18 @@ import {
   sumAndCount,
   summarizeDelta,
 } from '../lib/prometheus.js';
-import { createOutboxDatabase, dropScenario, relayEnv, type WalScenario } from '../lib/scenario.js';
+import {
+  createOutboxDatabase,
+  dropScenario,
+  kafkajsTopics,
+  relayEnv,
+  slotName,
+  type WalScenario,
+} from '../lib/scenario.js';
 import { ROOT } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
 import { type PacedLoad, pacedWrite } from '../lib/writer.js';
+import { KAFKAJS, RELAY } from '../report/summary.js';
 import { type LatencyResult, latencyResult } from './latency.js';
 import { type CatchUpResult, measureCatchUp } from './measure.js';
 
@@ -56,7 +64,7 @@ export async function relayCatchUp(
   scenario: WalScenario,
   options: RelayCatchUpOptions = {},
 ): Promise<CatchUpResult> {
-  const label = options.label ?? 'outbox-relay';
+  const label = options.label ?? RELAY;
   const port = await freePort();
   return measureCatchUp(ctx, {
     system: label,
@@ -93,6 +101,23 @@ export async function relayCatchUp(
 }
 
 /**
+ * The relay with OUTBOX_KAFKA_CLIENT=kafkajs over the same WAL as its default row (its own slot,
+ * created with the others before the data), records in `outbox.kafkajs.<type>`.
+ */
+export function kafkajsCatchUp(ctx: BenchContext, scenario: WalScenario): Promise<CatchUpResult> {
+  const topics = kafkajsTopics(scenario.aggregateType);
+  return relayCatchUp(ctx, scenario, {
+    label: KAFKAJS,
+    topic: topics.records,
+    env: {
+      OUTBOX_KAFKA_CLIENT: 'kafkajs',
+      OUTBOX_SLOT: slotName(scenario.url, 'relay_kafkajs'),
+      OUTBOX_TOPIC_TEMPLATE: topics.template,
+    },
+  });
+}
+
+/**
  * outbox-relay under a paced writer, run as `node dist/cli/main.js run` with its metrics
  * server on: per event, commit -> broker ack from the relay's own histogram
  * outbox_end_to_end_latency_seconds (scraped from /metrics when the warm-up ends and at the
@@ -103,9 +128,11 @@ export async function relayLatency(
   ctx: BenchContext,
   load: PacedLoad & { name: string },
   warmupMs: number,
+  client: 'default' | 'kafkajs' = 'default',
 ): Promise<LatencyResult> {
-  const database = safeName('bench', ctx.runId, 'lat', load.name);
-  const aggregateType = safeName(ctx.runId, 'lat', load.name);
+  const system = client === 'kafkajs' ? KAFKAJS : RELAY;
+  const database = safeName('bench', ctx.runId, 'lat', load.name, client);
+  const aggregateType = safeName(ctx.runId, 'lat', load.name, client);
   const topic = `outbox.event.${aggregateType}`;
   const url = await createOutboxDatabase(ctx, database);
   await createTopics(ctx.kafka, [topic]);
@@ -115,6 +142,7 @@ export async function relayLatency(
     cwd: ROOT,
     env: childEnv({
       ...relayEnv(ctx, url),
+      ...(client === 'kafkajs' ? { OUTBOX_KAFKA_CLIENT: 'kafkajs' } : {}),
       OUTBOX_COLUMN_TIMESTAMP: '',
       OUTBOX_METRICS_PORT: String(port),
       OUTBOX_METRICS_HOST: '127.0.0.1',
@@ -139,7 +167,7 @@ export async function relayLatency(
     await proc.stop(30_000);
     return {
       ...latencyResult({
-        system: 'outbox-relay',
+        system,
         load,
         written,
         warmupMs,

@@ -129,11 +129,25 @@ describe('docker/Dockerfile', () => {
 
   it('builds in one stage and runs production dependencies as a non-root user in another', () => {
     expect(all('FROM')).toEqual(['FROM node:20-slim AS build', 'FROM node:20-slim AS runtime']);
-    expect(all('RUN').some((line) => line.includes('npm ci') && !line.includes('--omit=dev'))).toBe(true);
-    expect(all('RUN').some((line) => line.includes('tsc -p tsconfig.build.json'))).toBe(true);
-    expect(all('RUN').some((line) => line.includes('npm ci --omit=dev'))).toBe(true);
+    const run = all('RUN');
+    // Install scripts must run (the native Kafka client); package.json's allowScripts limits them.
+    expect(run.some((line) => line.includes('npm ci') && !line.includes('--ignore-scripts'))).toBe(true);
+    expect(
+      run.some(
+        (line) => line.includes('tsc -p tsconfig.build.json') && line.includes('npm prune --omit=dev'),
+      ),
+    ).toBe(true);
     expect(all('USER')).toEqual(['USER node']);
     expect(all('COPY')).toContain('COPY --from=build /app/dist ./dist');
+    expect(all('COPY')).toContain('COPY --from=build /app/node_modules ./node_modules');
+    const packageJson = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
+      allowScripts: Record<string, boolean>;
+    };
+    expect(
+      Object.entries(packageJson.allowScripts)
+        .filter(([, allowed]) => allowed)
+        .map(([name]) => name),
+    ).toEqual([expect.stringMatching(/^@confluentinc\/kafka-javascript@/)]);
   });
 
   it('exposes the metrics port, checks /healthz with node, and runs the CLI', () => {
