@@ -1,6 +1,7 @@
 import { PoisonEventError, RelayError, SchemaRegistryError } from '../errors.js';
 import type { Delivery } from '../kafka/delivery.js';
 import type { RecordSink } from '../kafka/record-sink.js';
+import { FailureSignal, IdleWaiters } from '../kafka/sink-signals.js';
 import { retryWhileRetriable } from '../lifecycle/backoff.js';
 import { assertPublishableSize, type OutboxRecord } from '../outbox/record.js';
 import { encodeJsonAsAvro } from './json-to-avro.js';
@@ -31,8 +32,8 @@ export class AvroEncodingSink implements RecordSink {
   /** Replaced on discard, so that a registry wait for a discarded record ends at once. */
   private discarded = new AbortController();
   private pumping = false;
-  private idleWaiters: Array<() => void> = [];
-  private rejectFailed: (error: unknown) => void = () => undefined;
+  private readonly idleWaiters = new IdleWaiters();
+  private readonly failure = new FailureSignal();
   private registryDown = false;
   readonly failed: Promise<never>;
   readonly mayDeadLetter = true;
@@ -43,10 +44,7 @@ export class AvroEncodingSink implements RecordSink {
     private readonly options: AvroSinkOptions,
     private readonly observer: AvroSinkObserver,
   ) {
-    const own = new Promise<never>((_, reject) => {
-      this.rejectFailed = reject;
-    });
-    this.failed = Promise.race([own, next.failed]);
+    this.failed = Promise.race([this.failure.promise, next.failed]);
     this.failed.catch(() => undefined);
   }
 
@@ -70,9 +68,7 @@ export class AvroEncodingSink implements RecordSink {
   }
 
   async whenIdle(): Promise<void> {
-    if (this.waiting.length > 0 || this.pumping) {
-      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    }
+    await this.idleWaiters.wait(this.waiting.length === 0 && !this.pumping);
     await this.next.whenIdle();
   }
 
@@ -171,15 +167,12 @@ export class AvroEncodingSink implements RecordSink {
   }
 
   private fail(error: unknown): void {
-    this.rejectFailed(error);
+    this.failure.fail(error);
     void this.close();
   }
 
   private notifyIfIdle(): void {
-    if (this.waiting.length > 0 || this.pumping) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (this.waiting.length === 0 && !this.pumping) this.idleWaiters.release();
   }
 }
 

@@ -1,6 +1,7 @@
 import { retryWhileRetriable } from '../../lifecycle/backoff.js';
 import type { Delivery } from '../delivery.js';
 import type { RecordSink, SinkObserver } from '../record-sink.js';
+import { FailureSignal, IdleWaiters } from '../sink-signals.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import type { BatchProducer } from './producer.js';
 import { classifyKafkaError } from './send-errors.js';
@@ -26,21 +27,16 @@ export class KafkajsSink implements RecordSink {
   private readonly abort = new AbortController();
   private sending = false;
   private lingerTimer: NodeJS.Timeout | undefined;
-  private idleWaiters: Array<() => void> = [];
-  private rejectFailed: (error: unknown) => void = () => undefined;
-  readonly failed: Promise<never>;
+  private readonly idleWaiters = new IdleWaiters();
+  private readonly failure = new FailureSignal();
+  readonly failed = this.failure.promise;
   readonly mayDeadLetter = false;
 
   constructor(
     private readonly producer: BatchProducer,
     private readonly options: SinkOptions,
     private readonly observer: SinkObserver,
-  ) {
-    this.failed = new Promise<never>((_, reject) => {
-      this.rejectFailed = reject;
-    });
-    this.failed.catch(() => undefined);
-  }
+  ) {}
 
   enqueue(delivery: Delivery): void {
     if (this.abort.signal.aborted) return;
@@ -50,8 +46,7 @@ export class KafkajsSink implements RecordSink {
 
   /** Resolves once everything enqueued so far is acknowledged (or the sink closed). */
   whenIdle(): Promise<void> {
-    if (this.isIdle) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.idleWaiters.wait(this.isIdle);
   }
 
   get isIdle(): boolean {
@@ -95,7 +90,7 @@ export class KafkajsSink implements RecordSink {
       await this.sendWithRetry(batch);
     } catch (error) {
       this.sending = false;
-      if (!this.abort.signal.aborted) this.rejectFailed(error);
+      if (!this.abort.signal.aborted) this.failure.fail(error);
       return this.notifyIfIdle();
     }
     this.sending = false;
@@ -127,9 +122,6 @@ export class KafkajsSink implements RecordSink {
   }
 
   private notifyIfIdle(): void {
-    if (!this.isIdle) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (this.isIdle) this.idleWaiters.release();
   }
 }
