@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { KafkaSendError } from '../../errors.js';
 import type { Delivery, Receipt } from '../delivery.js';
 import type { RecordSink, SinkObserver } from '../record-sink.js';
+import { FailureSignal, IdleWaiters } from '../sink-signals.js';
 import type { LibrdkafkaErrors, LibrdkafkaFailure } from './errors.js';
 
 /** A record's headers in librdkafka's form: one single-key object per header. */
@@ -57,16 +58,16 @@ const CLOSE_FLUSH_MS = 1_000;
  * the slot), and an error no resend can fix fails it for good.
  */
 export class LibrdkafkaSink implements RecordSink {
-  readonly failed: Promise<never>;
+  private readonly failure = new FailureSignal();
+  readonly failed = this.failure.promise;
   readonly mayDeadLetter = false;
-  private rejectFailed: (error: KafkaSendError) => void = () => undefined;
-  private failure: KafkaSendError | undefined;
+  private failedWith: KafkaSendError | undefined;
   private closing: Promise<void> | undefined;
   /** Given to librdkafka, not yet reported. */
   private outstanding = 0;
   /** Refused by librdkafka's full queue; resent, in order, as reports free room. */
   private readonly overflow: Delivery[] = [];
-  private idleWaiters: Array<() => void> = [];
+  private readonly idleWaiters = new IdleWaiters();
   private readonly round = { events: 0, bytes: 0, seconds: undefined as number | undefined };
   private roundScheduled: NodeJS.Immediate | undefined;
   private timed: TimedRecord | undefined;
@@ -80,22 +81,17 @@ export class LibrdkafkaSink implements RecordSink {
     private readonly observer: SinkObserver,
     private readonly logger: Logger,
   ) {
-    this.failed = new Promise<never>((_, reject) => {
-      this.rejectFailed = reject;
-    });
-    this.failed.catch(() => undefined);
     producer.on('delivery-report', this.onReport);
     producer.on('event.error', this.onClientError);
   }
 
   enqueue(delivery: Delivery): void {
-    if (this.closing || this.failure) return;
+    if (this.closing || this.failedWith) return;
     if (this.overflow.length > 0 || !this.produce(delivery)) this.overflow.push(delivery);
   }
 
   whenIdle(): Promise<void> {
-    if (this.isIdle) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.idleWaiters.wait(this.isIdle);
   }
 
   /** What librdkafka holds is sent regardless (it cannot drop queued records without a gap). */
@@ -118,7 +114,7 @@ export class LibrdkafkaSink implements RecordSink {
   private get isIdle(): boolean {
     return (
       (this.outstanding === 0 && this.overflow.length === 0) ||
-      this.failure !== undefined ||
+      this.failedWith !== undefined ||
       this.closing !== undefined
     );
   }
@@ -166,7 +162,7 @@ export class LibrdkafkaSink implements RecordSink {
     } else {
       this.delivered(receipt, report);
     }
-    while (this.overflow.length > 0 && !this.failure && this.produce(this.overflow[0] as Delivery)) {
+    while (this.overflow.length > 0 && !this.failedWith && this.produce(this.overflow[0] as Delivery)) {
       this.overflow.shift();
     }
     this.notifyIfIdle();
@@ -218,18 +214,15 @@ export class LibrdkafkaSink implements RecordSink {
   }
 
   private fail(error: KafkaSendError): void {
-    if (this.failure) return;
-    this.failure = error;
+    if (this.failedWith) return;
+    this.failedWith = error;
     this.overflow.length = 0;
-    this.rejectFailed(error);
+    this.failure.fail(error);
     this.notifyIfIdle();
   }
 
   private notifyIfIdle(): void {
-    if (!this.isIdle) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    if (this.isIdle) this.idleWaiters.release();
   }
 }
 
