@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../../config/relay-config.js';
-import { KafkaSendError } from '../../errors.js';
 import type { SinkObserver } from '../record-sink.js';
+import { brokersUnreachable } from '../unreachable.js';
 import { createKafka } from './client.js';
 import { KafkajsProducer } from './producer.js';
 import { classifyKafkaError } from './send-errors.js';
@@ -18,13 +18,7 @@ export async function connectKafkajsSink(
     await producer.connect();
   } catch (error) {
     const failure = classifyKafkaError(error);
-    throw new KafkaSendError(
-      `cannot reach Kafka at KAFKA_BROKERS=${config.kafkaBrokers.join(',')}: ${failure.message}. ` +
-        'Check the broker addresses and that the brokers run.',
-      failure.brokerErrorType,
-      false,
-      { cause: error },
-    );
+    throw brokersUnreachable(config, failure.message, failure.brokerErrorType, error);
   }
   return new KafkajsSink(producer, config, observer);
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { RelayConfig } from '../../config/relay-config.js';
 import { KafkaSendError } from '../../errors.js';
 import type { SinkObserver } from '../record-sink.js';
+import { brokersUnreachable } from '../unreachable.js';
 import type { LibrdkafkaFailure } from './errors.js';
 import { type Librdkafka, loadLibrdkafka } from './load.js';
 import { librdkafkaSettings } from './settings.js';
@@ -35,16 +36,9 @@ export async function connectLibrdkafkaSink(
   } catch (error) {
     // The client disconnected itself when its first metadata request failed.
     const failure = errors.toSendError(error as LibrdkafkaFailure, 'cannot connect');
-    const unreachable = failure.brokerErrorType === undefined;
-    throw new KafkaSendError(
-      unreachable
-        ? `cannot reach Kafka at KAFKA_BROKERS=${config.kafkaBrokers.join(',')}: ${failure.message}. ` +
-            'Check the broker addresses and that the brokers run.'
-        : failure.message,
-      failure.brokerErrorType,
-      false,
-      { cause: error },
-    );
+    if (failure.brokerErrorType === undefined)
+      throw brokersUnreachable(config, failure.message, undefined, error);
+    throw new KafkaSendError(failure.message, failure.brokerErrorType, false, { cause: error });
   }
   // Delivery reports reach the event loop from librdkafka's own thread, as they arrive.
   producer.setPollInBackground(true);

@@ -23,10 +23,6 @@ export class ByteReader {
     return this;
   }
 
-  get position(): number {
-    return this.offset;
-  }
-
   get buffer(): Buffer {
     return this.bytes;
   }
