@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm ci` for this clone, with what the librdkafka sink's native build needs, its output kept in
 # .stack/npm-ci.log. Sourced by test.sh, demo.sh and bench.sh; `install_dependencies` only runs
-# npm ci when package-lock.json is newer than the installed tree.
+# npm ci when `dependencies_outdated`.
 #
 # @confluentinc/kafka-javascript (an optional dependency) downloads a prebuilt binary from GitHub
 # where it can; elsewhere its install script builds librdkafka from the sources in the npm
@@ -41,8 +41,13 @@ install_build_packages() {
     echo "note: apt-get could not install ${missing[*]} (see .stack/apt.log)" >&2
 }
 
+# True when there is no node_modules, or package-lock.json changed since it was installed.
+dependencies_outdated() {
+  [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]
+}
+
 install_dependencies() {
-  [[ -d node_modules && ! package-lock.json -nt node_modules/.package-lock.json ]] && return 0
+  dependencies_outdated || return 0
   mkdir -p .stack
   local start=$SECONDS prefix build_env=(CKJS_LINKING=dynamic)
   install_build_packages

@@ -12,7 +12,7 @@ since() { echo "$((SECONDS - $1))s"; }
 
 # shellcheck source=scripts/install.sh
 . scripts/install.sh
-if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+if dependencies_outdated; then
   step 'npm ci'
   install_dependencies || exit 1
 fi
