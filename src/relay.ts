@@ -28,7 +28,7 @@ const RECONNECT_BASE_MS = 500;
  * Kafka has not acknowledged.
  */
 export class OutboxRelay extends TypedEmitter<RelayEvents> {
-  private readonly layout: OutboxLayout;
+  private layout: OutboxLayout;
   private readonly stopping = new AbortController();
   private readonly stopSignal: Promise<void>;
   private session: ReplicationSession | undefined;
@@ -91,7 +91,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     this.logger.info({ config: redactConfig(this.config) }, 'starting outbox-relay');
     const metadata = await connectMetadata(this.config.databaseUrl, APPLICATION_NAME);
     try {
-      await preflight(metadata, this.config, this.layout);
+      this.layout = await preflight(metadata, this.config, this.layout);
     } finally {
       await metadata.end().catch(() => undefined);
     }

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Downloads, unpacked tools and per-run scratch files; git-ignored. */
 export const WORK = `${ROOT}bench/.work`;
+/** The local stack's state (scripts/stack.sh), which also holds the fetched Debezium Server. */
+export const STACK = `${ROOT}.stack`;
 
 export interface Stack {
   /** Outbox role's URL (REPLICATION, CREATEDB) on the stack's default database. */

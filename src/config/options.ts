@@ -13,10 +13,12 @@ import {
 } from './parsers.js';
 import {
   COMPRESSIONS,
+  FIELD_ENCODINGS,
   KAFKA_CLIENTS,
   LOG_LEVELS,
   POISON_POLICIES,
   PRESETS,
+  RECORD_TIMESTAMPS,
   type RelayConfig,
   SASL_MECHANISMS,
   SUBJECT_STRATEGIES,
@@ -64,7 +66,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'OUTBOX_PRESET',
     parse: oneOf(PRESETS),
     fallback: 'default',
-    description: "Column layout and record format: 'default' or 'debezium' (Debezium's outbox event router)",
+    description:
+      "Column layout and record format: 'default', 'debezium' (Debezium's outbox table and router) or a Debezium migration profile: debezium-connect-string, debezium-connect-json, debezium-connect-expanded, debezium-server-string, debezium-server-json, debezium-server-json-plain, debezium-server-expanded (README: moving from Debezium)",
   }),
   option({
     key: 'table',
@@ -134,7 +137,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'OUTBOX_COLUMN_TIMESTAMP',
     parse: text,
     fallback: 'created_at',
-    description: 'timestamptz column used as the record timestamp; empty to use the commit time',
+    description:
+      'timestamptz (or UTC timestamp) column used as the record timestamp; empty to use the commit time',
   }),
   option({
     key: 'topicTemplate',
@@ -149,7 +153,47 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: oneOf(VALUE_ENCODINGS),
     fallback: 'json-text',
     description:
-      "'json-text' (the payload as stored), 'json-string' (the payload as an escaped JSON string) or 'avro' (Confluent wire format; needs OUTBOX_SCHEMA_REGISTRY_URL)",
+      "'json-text' (the payload as stored; bytea as raw bytes), 'json-string' (as a JSON string, Connect's JsonConverter), 'json-envelope' (the same with JsonConverter's schema), 'json-expanded' / 'json-expanded-envelope' (re-serialized as Debezium's table.expand.json.payload=true) or 'avro' (Confluent wire format; needs OUTBOX_SCHEMA_REGISTRY_URL)",
+  }),
+  option({
+    key: 'keyEncoding',
+    env: 'OUTBOX_KEY_ENCODING',
+    parse: oneOf(FIELD_ENCODINGS),
+    fallback: 'string',
+    description:
+      "The record key: 'string' (the column's text), 'json' (a JSON value, as JsonConverter: \"o-1001\") or 'json-envelope' (with JsonConverter's schema); the key's bytes pick the partition",
+  }),
+  option({
+    key: 'headerEncoding',
+    env: 'OUTBOX_HEADER_ENCODING',
+    parse: oneOf(FIELD_ENCODINGS),
+    fallback: 'string',
+    description:
+      "Headers from columns (event id, event type, placements): 'string' (a NULL column sends no header), 'json' (NULL as null) or 'json-envelope'",
+  }),
+  option({
+    key: 'tombstoneOnEmptyPayload',
+    env: 'OUTBOX_TOMBSTONE_ON_EMPTY_PAYLOAD',
+    parse: boolean,
+    fallback: false,
+    description:
+      "A NULL or blank payload is sent as a Kafka null (a tombstone) whatever the value encoding (Debezium's route.tombstone.on.empty.payload); off: json-text sends NULL as a Kafka null, the JSON encodings as null",
+  }),
+  option({
+    key: 'recordTimestamp',
+    env: 'OUTBOX_RECORD_TIMESTAMP',
+    parse: oneOf(RECORD_TIMESTAMPS),
+    fallback: 'source',
+    description:
+      "The record timestamp: 'source' (OUTBOX_COLUMN_TIMESTAMP, else the commit time) or 'send' (when the record is sent, as Debezium Server)",
+  }),
+  option({
+    key: 'partitionPlacement',
+    env: 'OUTBOX_PARTITION_PLACEMENT',
+    parse: boolean,
+    fallback: true,
+    description:
+      'Whether a column:partition placement picks the partition (as Kafka Connect does); off: the key does, as in Debezium Server',
   }),
   option({
     key: 'schemaRegistryUrl',

@@ -15,6 +15,11 @@ export interface RelayConfig {
   readonly timestampColumn: string;
   readonly topicTemplate: string;
   readonly valueEncoding: ValueEncoding;
+  readonly keyEncoding: FieldEncoding;
+  readonly headerEncoding: FieldEncoding;
+  readonly tombstoneOnEmptyPayload: boolean;
+  readonly recordTimestamp: RecordTimestamp;
+  readonly partitionPlacement: boolean;
   readonly schemaRegistryUrl: string;
   readonly schemaRegistryUsername: string;
   readonly schemaRegistryPassword: string;
@@ -49,16 +54,55 @@ export interface RelayConfig {
   readonly metricsHost: string;
 }
 
-export const PRESETS = ['default', 'debezium'] as const;
+/**
+ * `debezium`: Debezium's outbox table and its router's defaults. The `debezium-*` migration
+ * profiles add the record format of one Debezium converter setup each (presets.ts, README).
+ */
+export const PRESETS = [
+  'default',
+  'debezium',
+  'debezium-connect-string',
+  'debezium-connect-json',
+  'debezium-connect-expanded',
+  'debezium-server-string',
+  'debezium-server-json',
+  'debezium-server-json-plain',
+  'debezium-server-expanded',
+] as const;
 export type Preset = (typeof PRESETS)[number];
 
 /**
- * `json-text`: the payload's JSON text itself; `json-string`: that text as a JSON string, as
- * Debezium's JsonConverter writes it; `avro`: the payload converted to its Avro schema, in the
- * Confluent wire format (magic byte 0, 4-byte schema id, Avro binary).
+ * The record value, as Debezium's outbox router and Kafka Connect's converters write it:
+ * `json-text`: the payload as stored (StringConverter; bytea as raw bytes, ByteArrayConverter);
+ * `json-string`: the payload as a JSON string (JsonConverter, schemas off); `json-envelope`: the
+ * same in JsonConverter's schema envelope; `json-expanded` / `json-expanded-envelope`: the payload
+ * parsed and re-serialized (`table.expand.json.payload=true`); `avro`: the payload converted to
+ * its Avro schema, in the Confluent wire format (magic byte 0, 4-byte schema id, Avro binary).
  */
-export const VALUE_ENCODINGS = ['json-text', 'json-string', 'avro'] as const;
+export const VALUE_ENCODINGS = [
+  'json-text',
+  'json-string',
+  'json-envelope',
+  'json-expanded',
+  'json-expanded-envelope',
+  'avro',
+] as const;
 export type ValueEncoding = (typeof VALUE_ENCODINGS)[number];
+
+/**
+ * The record key and headers: `string` (StringConverter, SimpleHeaderConverter, simplestring),
+ * `json` (JsonConverter, schemas off: `"o-1001"`), `json-envelope` (JsonConverter with schemas).
+ */
+export const FIELD_ENCODINGS = ['string', 'json', 'json-envelope'] as const;
+export type FieldEncoding = (typeof FIELD_ENCODINGS)[number];
+
+/**
+ * `source`: the row's timestamp column, or the commit time where there is none (or it is NULL);
+ * `send`: the time the Kafka client sends the record (Debezium Server; near Kafka Connect's
+ * processing time).
+ */
+export const RECORD_TIMESTAMPS = ['source', 'send'] as const;
+export type RecordTimestamp = (typeof RECORD_TIMESTAMPS)[number];
 
 /** Confluent's subject name strategies: `topic` is `<topic>-value`, `record` the record's full name. */
 export const SUBJECT_STRATEGIES = ['topic', 'record'] as const;

@@ -1,4 +1,4 @@
-import type { RelayConfig, ValueEncoding } from '../config/relay-config.js';
+import type { FieldEncoding, RecordTimestamp, RelayConfig, ValueEncoding } from '../config/relay-config.js';
 import { type Placement, parsePlacements } from './placement.js';
 import { compileTopicTemplate, type TopicTemplate } from './topic-template.js';
 
@@ -14,6 +14,13 @@ export interface OutboxLayout {
   readonly timestampColumn: string | undefined;
   readonly topic: TopicTemplate;
   readonly valueEncoding: ValueEncoding;
+  readonly keyEncoding: FieldEncoding;
+  readonly headerEncoding: FieldEncoding;
+  readonly tombstoneOnEmptyPayload: boolean;
+  readonly recordTimestamp: RecordTimestamp;
+  readonly partitionPlacement: boolean;
+  /** Columns declared NOT NULL, read by preflight: JsonConverter's schemas mark the others optional. */
+  readonly notNullColumns: ReadonlySet<string>;
   readonly eventIdHeader: string | undefined;
   readonly eventTypeHeader: string | undefined;
   readonly placements: readonly Placement[];
@@ -33,6 +40,12 @@ export function layoutFromConfig(config: RelayConfig): OutboxLayout {
     timestampColumn: optional(config.timestampColumn),
     topic: compileTopicTemplate(config.topicTemplate),
     valueEncoding: config.valueEncoding,
+    keyEncoding: config.keyEncoding,
+    headerEncoding: config.headerEncoding,
+    tombstoneOnEmptyPayload: config.tombstoneOnEmptyPayload,
+    recordTimestamp: config.recordTimestamp,
+    partitionPlacement: config.partitionPlacement,
+    notNullColumns: new Set(),
     eventIdHeader: optional(config.eventIdHeader),
     eventTypeHeader: optional(config.eventTypeHeader),
     placements: parsePlacements(config.additionalPlacement),

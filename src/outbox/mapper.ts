@@ -1,9 +1,10 @@
 import { PoisonEventError, SetupError } from '../errors.js';
-import type { RelationMessage } from '../replication/pgoutput/messages.js';
+import type { RelationColumn, RelationMessage } from '../replication/pgoutput/messages.js';
 import type { TupleView } from '../replication/pgoutput/tuple.js';
+import { textEncoder, valueEncoder } from './connect/encoders.js';
 import { type OutboxLayout, requiredColumns } from './layout.js';
 import type { OutboxRecord } from './record.js';
-import { timestamptzToUnixMs } from './timestamp.js';
+import { timestampToUnixMs } from './timestamp.js';
 import { isLegalTopic } from './topic-template.js';
 
 /** Turns one inserted row (the relation's columns, as the server printed them) into a record. */
@@ -41,61 +42,66 @@ export function compileRowMapper(layout: OutboxLayout, relation: RelationMessage
   const payloadAt = position(layout.payloadColumn);
   const eventTypeAt = optional(layout.eventTypeColumn);
   const headersAt = optional(layout.headersColumn);
-  const timestampAt = optional(layout.timestampColumn);
-  const placements = layout.placements.map((placement) => ({
-    ...placement,
-    at: position(placement.column),
-    nameBytes: placement.kind === 'header' ? Buffer.byteLength(placement.name) : 0,
+  const sendTime = layout.recordTimestamp === 'send';
+  const timestampAt = sendTime ? -1 : optional(layout.timestampColumn);
+  const encoders = columnEncoders(layout, relation);
+  const plainKey = layout.keyEncoding === 'string';
+  const encodeKey = encoders.key(keyAt);
+  const plainHeaders = layout.headerEncoding === 'string';
+  const headerColumns = [
+    ...(layout.eventIdHeader ? [{ name: layout.eventIdHeader, at: idAt }] : []),
+    ...(layout.eventTypeHeader && eventTypeAt >= 0
+      ? [{ name: layout.eventTypeHeader, at: eventTypeAt }]
+      : []),
+    ...layout.placements.flatMap((placement) =>
+      placement.kind === 'header' ? [{ name: placement.name, at: position(placement.column) }] : [],
+    ),
+  ].map((header) => ({
+    ...header,
+    nameBytes: Buffer.byteLength(header.name),
+    encode: encoders.header(header.at),
   }));
-  const { eventIdHeader, eventTypeHeader } = layout;
-  const eventIdHeaderBytes = Buffer.byteLength(eventIdHeader ?? '');
-  const eventTypeHeaderBytes = Buffer.byteLength(eventTypeHeader ?? '');
-  const encodeValue = valueEncoder(layout);
+  const partitionColumn = layout.partitionPlacement
+    ? layout.placements.find((placement) => placement.kind === 'partition')?.column
+    : undefined;
+  const partitionAt = optional(partitionColumn);
+  const encodeValue = encoders.value(payloadAt);
   const topicOf = topicRenderer(layout, position);
   let lastTimestampText: string | null = null;
   let lastTimestampMs = Number.NaN;
 
   return (row, commitTimeMs) => {
-    const key = row.text(keyAt);
-    if (key === null || key === '') {
+    const keyText = row.text(keyAt);
+    if (keyText === null || keyText === '') {
       throw new PoisonEventError(
         `column "${layout.aggregateIdColumn}" (the record key) is null or empty`,
         'null-key',
       );
     }
+    const key = plainKey ? keyText : (encodeKey(row, keyAt) as string);
     const topic = topicOf(row);
     const eventType = eventTypeAt < 0 ? null : row.text(eventTypeAt);
-    // Header values come straight from columns: their byte lengths are the columns'.
+    // Plain header values are the columns' text: their byte lengths are the columns'.
     let headerBytes = 0;
     const headers: Record<string, string> = {};
-    if (eventIdHeader && !row.isNull(idAt)) {
-      headers[eventIdHeader] = row.text(idAt) as string;
-      headerBytes += eventIdHeaderBytes + row.byteLength(idAt);
-    }
-    if (eventTypeHeader && eventType !== null) {
-      headers[eventTypeHeader] = eventType;
-      headerBytes += eventTypeHeaderBytes + row.byteLength(eventTypeAt);
+    for (const header of headerColumns) {
+      const text = header.encode(row, header.at);
+      if (text === null) continue;
+      headers[header.name] = text;
+      headerBytes += header.nameBytes + (plainHeaders ? row.byteLength(header.at) : Buffer.byteLength(text));
     }
     if (headersAt >= 0 && !row.isNull(headersAt)) {
       headerBytes += addHeaderColumn(headers, row.text(headersAt) as string);
     }
-    let partition: number | undefined;
-    for (const placement of placements) {
-      const text = row.text(placement.at);
-      if (placement.kind === 'partition') {
-        partition = parsePartition(text, placement.column);
-      } else if (text !== null) {
-        headers[placement.name] = text;
-        headerBytes += placement.nameBytes + row.byteLength(placement.at);
-      }
-    }
+    const partition =
+      partitionAt < 0 ? undefined : parsePartition(row.text(partitionAt), partitionColumn as string);
     const value = encodeValue(row, payloadAt);
     let timestampMs = commitTimeMs;
     if (timestampAt >= 0 && !row.isNull(timestampAt)) {
       const text = row.text(timestampAt) as string;
       if (text !== lastTimestampText) {
         lastTimestampText = text;
-        lastTimestampMs = timestamptzToUnixMs(text);
+        lastTimestampMs = timestampToUnixMs(text);
       }
       if (!Number.isNaN(lastTimestampMs)) timestampMs = lastTimestampMs;
     }
@@ -105,19 +111,36 @@ export function compileRowMapper(layout: OutboxLayout, relation: RelationMessage
       value,
       headers,
       eventType,
-      timestampMs: Math.floor(timestampMs),
+      timestampMs: sendTime ? undefined : Math.floor(timestampMs),
       partition,
-      sizeBytes: RECORD_OVERHEAD_BYTES + row.byteLength(keyAt) + (value?.length ?? 0) + headerBytes,
+      sizeBytes:
+        RECORD_OVERHEAD_BYTES +
+        (plainKey ? row.byteLength(keyAt) : Buffer.byteLength(key)) +
+        (value?.length ?? 0) +
+        headerBytes,
     };
   };
 }
 
-/** The record value: the payload's bytes as stored, or (json-string) that text as a JSON string. */
-function valueEncoder(layout: OutboxLayout): (row: TupleView, at: number) => Buffer | null {
-  if (layout.valueEncoding !== 'json-string') return (row, at) => row.copy(at);
-  return (row, at) => {
-    const text = row.text(at);
-    return text === null ? null : Buffer.from(JSON.stringify(text));
+/** The encoders of the layout's encodings for the relation's columns, which check the columns' types once. */
+function columnEncoders(layout: OutboxLayout, relation: RelationMessage) {
+  const column = (at: number) => relation.columns[at] as RelationColumn;
+  const notNull = (at: number) => layout.notNullColumns.has(column(at).name);
+  return {
+    key: (at: number) => textEncoder(layout.keyEncoding, column(at), notNull(at), 'OUTBOX_KEY_ENCODING'),
+    header: (at: number) =>
+      textEncoder(layout.headerEncoding, column(at), notNull(at), 'OUTBOX_HEADER_ENCODING'),
+    value: (at: number) =>
+      valueEncoder(
+        {
+          // The Avro stage reads the payload's JSON text.
+          encoding: layout.valueEncoding === 'avro' ? 'json-text' : layout.valueEncoding,
+          column: column(at),
+          notNull: notNull(at),
+          tombstoneOnEmpty: layout.tombstoneOnEmptyPayload,
+        },
+        layout.payloadColumn,
+      ),
   };
 }
 

@@ -8,8 +8,8 @@ export interface OutboxRecord {
   readonly headers: Record<string, string>;
   /** The row's event type, which picks its Avro schema; null when the row or layout has none. */
   readonly eventType: string | null;
-  /** Milliseconds since 1970, a whole number (Kafka's CreateTime). */
-  readonly timestampMs: number;
+  /** Milliseconds since 1970, a whole number (Kafka's CreateTime); undefined: the Kafka client's send time. */
+  readonly timestampMs: number | undefined;
   readonly partition: number | undefined;
   /** Estimated size on the wire, for batch and in-flight bounds. */
   readonly sizeBytes: number;

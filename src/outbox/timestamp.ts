@@ -1,12 +1,14 @@
-const ISO_TIMESTAMPTZ = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?([+-]\d\d)(?::?(\d\d))?$/;
+const ISO_TIMESTAMP =
+  /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-]\d\d)(?::?(\d\d))?)?$/;
 
 /**
  * A timestamptz in the text form the replication session prints (DateStyle ISO, TimeZone
- * UTC, set by the stream): `2026-11-23 08:30:34.123456+00`. Returns ms since 1970 or NaN.
+ * UTC, set by the stream): `2026-11-23 08:30:34.123456+00`, or a timestamp without time zone,
+ * read as UTC (as Debezium reads one). Returns ms since 1970 or NaN.
  * Parsed by hand: on every event, Date.parse of a rewritten string cost 4% of a catch-up.
  */
-export function timestamptzToUnixMs(text: string): number {
-  const match = ISO_TIMESTAMPTZ.exec(text);
+export function timestampToUnixMs(text: string): number {
+  const match = ISO_TIMESTAMP.exec(text);
   if (!match) return Number.NaN;
   const [, year, month, day, hour, minute, second, fraction = '', offsetHours = '0', offsetMinutes = '0'] =
     match;

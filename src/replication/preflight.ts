@@ -16,28 +16,41 @@ export async function checkWalLevel(client: pg.ClientBase): Promise<void> {
   }
 }
 
-export async function tableColumns(client: pg.ClientBase, table: string): Promise<string[] | undefined> {
-  const { rows } = await client.query<{ exists: boolean; attname: string | null }>(
-    `SELECT to_regclass($1) IS NOT NULL AS exists, a.attname
+export interface TableColumn {
+  readonly name: string;
+  readonly notNull: boolean;
+}
+
+export async function tableColumns(client: pg.ClientBase, table: string): Promise<TableColumn[] | undefined> {
+  const { rows } = await client.query<{
+    exists: boolean;
+    attname: string | null;
+    attnotnull: boolean | null;
+  }>(
+    `SELECT to_regclass($1) IS NOT NULL AS exists, a.attname, a.attnotnull
      FROM (SELECT 1) one
      LEFT JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
     [table],
   );
   if (!rows[0]?.exists) return undefined;
-  return rows.map((row) => row.attname).filter((name): name is string => name !== null);
+  return rows.flatMap((row) =>
+    row.attname === null ? [] : [{ name: row.attname, notNull: row.attnotnull === true }],
+  );
 }
 
+/** Checks that the table has the layout's columns; returns the layout with the table's NOT NULL columns. */
 export async function checkOutboxTable(
   client: pg.ClientBase,
   table: string,
   layout: OutboxLayout,
-): Promise<void> {
-  const columns = await tableColumns(client, table);
-  if (!columns) {
+): Promise<OutboxLayout> {
+  const found = await tableColumns(client, table);
+  if (!found) {
     throw new SetupError(
       `the outbox table ${table} does not exist: create it (sql/outbox.sql, or \`outbox-relay init --create-table\`) or set OUTBOX_TABLE`,
     );
   }
+  const columns = found.map((column) => column.name);
   const missing = requiredColumns(layout).filter((column) => !columns.includes(column));
   if (missing.length > 0) {
     throw new SetupError(
@@ -45,6 +58,7 @@ export async function checkOutboxTable(
         'set OUTBOX_COLUMN_* / OUTBOX_TOPIC_TEMPLATE to match, or choose OUTBOX_PRESET=debezium for a Debezium table',
     );
   }
+  return { ...layout, notNullColumns: new Set(found.filter((c) => c.notNull).map((c) => c.name)) };
 }
 
 export async function checkPublication(
@@ -100,14 +114,18 @@ export async function checkSlot(client: pg.ClientBase, slot: string): Promise<Sl
   return state;
 }
 
-/** Everything `run` needs before it streams; each failure names its fix. */
+/**
+ * Everything `run` needs before it streams; each failure names its fix. Returns the layout
+ * completed from the table (its NOT NULL columns).
+ */
 export async function preflight(
   client: pg.ClientBase,
   config: RelayConfig,
   layout: OutboxLayout,
-): Promise<SlotState> {
+): Promise<OutboxLayout> {
   await checkWalLevel(client);
-  await checkOutboxTable(client, config.table, layout);
+  const checked = await checkOutboxTable(client, config.table, layout);
   await checkPublication(client, config.publication, config.table);
-  return checkSlot(client, config.slot);
+  await checkSlot(client, config.slot);
+  return checked;
 }

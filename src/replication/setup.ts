@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import type { RelayConfig } from '../config/relay-config.js';
+import type { Preset, RelayConfig } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import type { OutboxLayout } from '../outbox/layout.js';
 import { checkOutboxTable, checkPublication, checkSlot, checkWalLevel, tableColumns } from './preflight.js';
@@ -17,7 +17,10 @@ export interface InitReport {
   readonly slot: SlotState;
 }
 
-const TABLE_SQL = { default: 'outbox.sql', debezium: 'outbox-debezium.sql' } as const;
+/** The table `init --create-table` makes: Debezium's for the debezium preset and its migration profiles. */
+function tableSql(preset: Preset): string {
+  return preset === 'default' ? 'outbox.sql' : 'outbox-debezium.sql';
+}
 
 /**
  * `outbox-relay init`: checks, then creates what is missing, in the order that works on
@@ -63,7 +66,7 @@ async function checkReplicationPrivilege(client: pg.ClientBase): Promise<void> {
 
 async function createTableIfMissing(client: pg.ClientBase, config: RelayConfig): Promise<boolean> {
   if (await tableColumns(client, config.table)) return false;
-  const template = readFileSync(new URL(`../../sql/${TABLE_SQL[config.preset]}`, import.meta.url), 'utf8');
+  const template = readFileSync(new URL(`../../sql/${tableSql(config.preset)}`, import.meta.url), 'utf8');
   const [schema] = config.table.split('.');
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema ?? 'public')}`);
   await client.query(template.replaceAll('public.outbox', quoteTable(config.table)));

@@ -56,8 +56,8 @@ export class ReplicationStream {
       // pg passes this startup parameter through; its types do not list it.
       ...({ replication: 'database' } as pg.ClientConfig),
       application_name: this.options.applicationName,
-      // Text values of timestamps are parsed by the mapper: fix their format here.
-      options: '-c datestyle=ISO -c timezone=UTC',
+      // Text values of timestamps and bytea are parsed by the mapper: fix their formats here.
+      options: '-c datestyle=ISO -c timezone=UTC -c bytea_output=hex',
     });
     try {
       await plain.connect();

@@ -9,6 +9,9 @@ export interface ConsumedRecord {
   readonly key: string | null;
   readonly value: Buffer | null;
   readonly headers: Record<string, string>;
+  /** The key's and headers' bytes as sent, headers in their order (for byte-for-byte comparisons). */
+  readonly keyBytes: Buffer | null;
+  readonly headerList: readonly (readonly [string, Buffer | null])[];
   /** Milliseconds since 1970, as kafkajs gives it. */
   readonly timestamp: string;
 }
@@ -130,6 +133,8 @@ function toRecord(topic: string, partition: number, message: KafkaMessage): Cons
     key: message.key ? message.key.toString('utf8') : null,
     value: message.value ?? null,
     headers: decodeHeaders(message.headers ?? {}),
+    keyBytes: message.key ?? null,
+    headerList: headerList(message.headers ?? {}),
     timestamp: message.timestamp,
   };
 }
@@ -142,6 +147,15 @@ function decodeHeaders(headers: IHeaders): Record<string, string> {
     if (value !== undefined) decoded[name] = value.toString();
   }
   return decoded;
+}
+
+function headerList(headers: IHeaders): [string, Buffer | null][] {
+  return Object.entries(headers).flatMap(([name, raw]) =>
+    (Array.isArray(raw) ? raw : [raw]).map((value): [string, Buffer | null] => [
+      name,
+      value === undefined || value === null ? null : Buffer.from(value),
+    ]),
+  );
 }
 
 async function withAdmin<T>(

@@ -14,8 +14,8 @@ export function toTopicMessages(deliveries: readonly Delivery[]): TopicMessages[
       key: record.key,
       value: record.value,
       headers: record.headers,
-      timestamp: String(record.timestampMs),
     };
+    if (record.timestampMs !== undefined) message.timestamp = String(record.timestampMs);
     if (record.partition !== undefined) message.partition = record.partition;
     messages.push(message);
   }

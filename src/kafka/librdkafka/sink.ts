@@ -5,6 +5,13 @@ import type { RecordSink, SinkObserver } from '../record-sink.js';
 import { FailureSignal, IdleWaiters } from '../sink-signals.js';
 import type { LibrdkafkaErrors, LibrdkafkaFailure } from './errors.js';
 
+/**
+ * An empty value that stays empty: the binding passes a zero-length Buffer's data pointer, which
+ * is NULL for Buffer.alloc(0), and librdkafka then sends a null value (a tombstone). A zero-length
+ * view into a real allocation has a pointer.
+ */
+const EMPTY_VALUE = Buffer.alloc(1).subarray(0, 0);
+
 /** A record's headers in librdkafka's form: one single-key object per header. */
 type HeaderList = Array<Record<string, string>>;
 
@@ -127,9 +134,10 @@ export class LibrdkafkaSink implements RecordSink {
       this.producer.produce(
         record.topic,
         record.partition ?? -1,
-        record.value,
+        record.value?.length === 0 ? EMPTY_VALUE : record.value,
         record.key,
-        record.timestampMs,
+        // 0: librdkafka stamps the send time.
+        record.timestampMs ?? 0,
         timed ?? receipt,
         headerList(record.headers),
       );
