@@ -7,6 +7,7 @@ const PER_SINK = [
   'test/integration/bad-input.test.ts',
   'test/integration/observability.test.ts',
   'test/integration/partitioner.test.ts',
+  'test/integration/column-types.test.ts',
   'test/integration/memory.test.ts',
   'test/faults/**/*.test.ts',
 ];

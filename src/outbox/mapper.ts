@@ -83,12 +83,13 @@ export function compileRowMapper(layout: OutboxLayout, relation: RelationMessage
     const eventType = eventTypeAt < 0 ? null : row.text(eventTypeAt);
     // Plain header values are the columns' text: their byte lengths are the columns'.
     let headerBytes = 0;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string | null> = {};
     for (const header of headerColumns) {
       const text = header.encode(row, header.at);
-      if (text === null) continue;
       headers[header.name] = text;
-      headerBytes += header.nameBytes + (plainHeaders ? row.byteLength(header.at) : Buffer.byteLength(text));
+      headerBytes +=
+        header.nameBytes +
+        (plainHeaders || text === null ? row.byteLength(header.at) : Buffer.byteLength(text));
     }
     if (headersAt >= 0 && !row.isNull(headersAt)) {
       headerBytes += addHeaderColumn(headers, row.text(headersAt) as string);
@@ -176,7 +177,7 @@ function topicRenderer(
 }
 
 /** Adds the headers column's keys to `headers`; returns their size in bytes. */
-function addHeaderColumn(headers: Record<string, string>, text: string): number {
+function addHeaderColumn(headers: Record<string, string | null>, text: string): number {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

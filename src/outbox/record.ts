@@ -5,7 +5,8 @@ export interface OutboxRecord {
   readonly topic: string;
   readonly key: string;
   readonly value: Buffer | null;
-  readonly headers: Record<string, string>;
+  /** Header values; null is a header with a null value (Kafka Connect's for a NULL column). */
+  readonly headers: Record<string, string | null>;
   /** The row's event type, which picks its Avro schema; null when the row or layout has none. */
   readonly eventType: string | null;
   /** Milliseconds since 1970, a whole number (Kafka's CreateTime); undefined: the Kafka client's send time. */

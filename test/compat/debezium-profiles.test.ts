@@ -38,7 +38,11 @@ const JSON_CONVERTER = 'org.apache.kafka.connect.json.JsonConverter';
 
 /** Debezium Server's Kafka sink ignores partition placements: the relay must too (server profiles). */
 const SERVER_PLACEMENT = 'tenant:header,trace:header:tr,type:header:eventType,part:partition';
-/** Kafka Connect's SimpleHeaderConverter sends NULL as a null header, which Debezium Server's sink cannot send. */
+/**
+ * NOT NULL columns only: Kafka Connect's SimpleHeaderConverter makes a NULL column a header with a
+ * null value (so does the relay: test/integration/column-types.test.ts), and Debezium Server's
+ * Kafka sink stops on one ("Unexpected data type 'null'").
+ */
 const CONNECT_PLACEMENT = 'type:header:eventType';
 
 /** Kafka Connect's converters inside Debezium Server (`clientprovided`), as a Connect worker runs them. */

@@ -144,7 +144,7 @@ function decodeHeaders(headers: IHeaders): Record<string, string> {
   const decoded: Record<string, string> = {};
   for (const [name, raw] of Object.entries(headers)) {
     const value = Array.isArray(raw) ? raw.at(-1) : raw;
-    if (value !== undefined) decoded[name] = value.toString();
+    if (value !== undefined && value !== null) decoded[name] = value.toString();
   }
   return decoded;
 }

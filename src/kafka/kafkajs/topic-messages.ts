@@ -1,4 +1,4 @@
-import type { Message, TopicMessages } from 'kafkajs';
+import type { IHeaders, Message, TopicMessages } from 'kafkajs';
 import type { Delivery } from '../delivery.js';
 
 /** Groups deliveries by topic, keeping their order, in the shape of kafkajs's sendBatch. */
@@ -13,11 +13,24 @@ export function toTopicMessages(deliveries: readonly Delivery[]): TopicMessages[
     const message: Message = {
       key: record.key,
       value: record.value,
-      headers: record.headers,
+      headers: withoutNulls(record.headers),
     };
     if (record.timestampMs !== undefined) message.timestamp = String(record.timestampMs);
     if (record.partition !== undefined) message.partition = record.partition;
     messages.push(message);
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/**
+ * kafkajs 2.2.4 cannot send a header with a null value (its record encoder takes
+ * Buffer.byteLength(null) and throws), so such headers are left out with this client.
+ */
+function withoutNulls(headers: Record<string, string | null>): IHeaders {
+  for (const name in headers) {
+    if (headers[name] === null) {
+      return Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== null)) as IHeaders;
+    }
+  }
+  return headers as IHeaders;
 }

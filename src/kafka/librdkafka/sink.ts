@@ -11,9 +11,11 @@ import type { LibrdkafkaErrors, LibrdkafkaFailure } from './errors.js';
  * view into a real allocation has a pointer.
  */
 const EMPTY_VALUE = Buffer.alloc(1).subarray(0, 0);
+/** A null header value: for the same reason, the data pointer of Buffer.alloc(0) is NULL. */
+const NULL_HEADER = Buffer.alloc(0);
 
 /** A record's headers in librdkafka's form: one single-key object per header. */
-type HeaderList = Array<Record<string, string>>;
+type HeaderList = Array<Record<string, string | Buffer>>;
 
 /** What the sink reads of a delivery report. */
 interface Report {
@@ -234,11 +236,11 @@ export class LibrdkafkaSink implements RecordSink {
   }
 }
 
-function headerList(headers: Record<string, string>): HeaderList | undefined {
+function headerList(headers: Record<string, string | null>): HeaderList | undefined {
   let list: HeaderList | undefined;
   for (const name in headers) {
     list ??= [];
-    list.push({ [name]: headers[name] as string });
+    list.push({ [name]: headers[name] ?? NULL_HEADER });
   }
   return list;
 }

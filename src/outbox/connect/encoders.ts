@@ -13,7 +13,7 @@ import {
 import { expandPayload, inferredSchemaJson } from './expand.js';
 import { jacksonString } from './jackson.js';
 
-/** A key or header: the column's value as text in the chosen encoding, null for SQL NULL where that is how it is sent. */
+/** A key or header: the column's value as text in the chosen encoding; null for SQL NULL in `string` (a null header). */
 export type TextEncoder = (row: TupleView, at: number) => string | null;
 /** The record value; null is a Kafka null (a tombstone on compacted topics). */
 export type ValueEncoder = (row: TupleView, at: number) => Buffer | null;
@@ -21,7 +21,7 @@ export type ValueEncoder = (row: TupleView, at: number) => Buffer | null;
 /**
  * Keys and headers as Kafka Connect's converters write a column (Debezium's schema for it):
  * `string` (StringConverter, SimpleHeaderConverter, Debezium Server's simplestring): its text,
- * SQL NULL as no value; `json` (JsonConverter, schemas.enable=false): a JSON value, SQL NULL as
+ * SQL NULL as a null value; `json` (JsonConverter, schemas.enable=false): a JSON value, SQL NULL as
  * `null`; `json-envelope` (schemas.enable=true): `{"schema":{...},"payload":...}`.
  */
 export function textEncoder(
