@@ -52,6 +52,49 @@ describe('loadConfig', () => {
     ).toBe('agg');
   });
 
+  it("sets a Debezium migration profile's record format, which single settings override", () => {
+    const profile = (preset: string, extra: Record<string, string> = {}) => {
+      const config = loadConfig({ env: { ...env, OUTBOX_PRESET: preset, ...extra } });
+      return [
+        config.keyEncoding,
+        config.valueEncoding,
+        config.headerEncoding,
+        config.recordTimestamp,
+        config.partitionPlacement,
+      ];
+    };
+    expect(profile('debezium')).toEqual(['string', 'json-text', 'string', 'source', true]);
+    expect(profile('debezium-connect-string')).toEqual(['string', 'json-text', 'string', 'send', true]);
+    expect(profile('debezium-connect-json')).toEqual([
+      'json-envelope',
+      'json-envelope',
+      'string',
+      'send',
+      true,
+    ]);
+    expect(profile('debezium-server-json')).toEqual([
+      'json-envelope',
+      'json-envelope',
+      'json-envelope',
+      'send',
+      false,
+    ]);
+    expect(profile('debezium-server-expanded')).toEqual(['json', 'json-expanded', 'json', 'send', false]);
+    expect(profile('debezium-server-string', { OUTBOX_RECORD_TIMESTAMP: 'source' })).toEqual([
+      'string',
+      'json-text',
+      'json-envelope',
+      'source',
+      false,
+    ]);
+    expect(loadConfig({ env: { ...env, OUTBOX_PRESET: 'debezium-server-json' } }).aggregateIdColumn).toBe(
+      'aggregateid',
+    );
+    expect(() => loadConfig({ env: { ...env, OUTBOX_KEY_ENCODING: 'xml' } })).toThrow(
+      /OUTBOX_KEY_ENCODING.*string, json, json-envelope/,
+    );
+  });
+
   it('reads a JSON file, with the environment taking precedence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'outbox-config-'));
     const file = join(dir, 'relay.json');

@@ -186,4 +186,57 @@ describe('debezium preset', () => {
     expect(record.headers).toEqual({ id: 'i', eventType: 'Created', tenant: 'acme' });
     expect(record.partition).toBe(2);
   });
+
+  it('migration profiles: JSON keys and headers, send-time timestamps, and Debezium Server ignores partition columns', () => {
+    const withExtras = [...columns, 'tenant', 'shard'];
+    const profile = layoutFromConfig(
+      loadConfig({
+        env: {
+          ...BASE_ENV,
+          OUTBOX_PRESET: 'debezium-server-json-plain',
+          OUTBOX_ADDITIONAL_PLACEMENT: 'tenant:header,shard:partition',
+        },
+      }),
+    );
+    const record = compileRowMapper(profile, relation(withExtras))(
+      row(
+        {
+          id: 'i',
+          aggregatetype: 'Order',
+          aggregateid: 'o-1',
+          type: 't',
+          payload: '{}',
+          tenant: null,
+          shard: '2',
+        },
+        withExtras,
+      ),
+      COMMIT_MS,
+    );
+    expect(record.key).toBe('"o-1"');
+    expect(record.headers).toEqual({ id: '"i"', tenant: 'null' });
+    expect(record.partition).toBeUndefined();
+    expect(record.timestampMs).toBeUndefined();
+  });
+
+  it('string headers: a NULL column is a header with a null value', () => {
+    const withTenant = [...columns, 'tenant'];
+    const connect = layoutFromConfig(
+      loadConfig({
+        env: {
+          ...BASE_ENV,
+          OUTBOX_PRESET: 'debezium-connect-string',
+          OUTBOX_ADDITIONAL_PLACEMENT: 'tenant:header',
+        },
+      }),
+    );
+    const record = compileRowMapper(connect, relation(withTenant))(
+      row(
+        { id: 'i', aggregatetype: 'Order', aggregateid: '1', type: 't', payload: '{}', tenant: null },
+        withTenant,
+      ),
+      COMMIT_MS,
+    );
+    expect(record.headers).toEqual({ id: 'i', tenant: null });
+  });
 });

@@ -12,6 +12,10 @@ describe('timestampToUnixMs', () => {
     expect(timestampToUnixMs('2026-11-23 03:00:00-05:30')).toBe(Date.UTC(2026, 10, 23, 8, 30, 0));
   });
 
+  it('reads a timestamp without time zone as UTC, as Debezium does', () => {
+    expect(timestampToUnixMs('2026-11-23 08:30:34.25')).toBe(Date.UTC(2026, 10, 23, 8, 30, 34, 250));
+  });
+
   it('agrees with Date.parse on the same instants', () => {
     for (const text of [
       '1999-12-31 23:59:59.999+00',
