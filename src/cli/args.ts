@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.js';
 
-export const COMMANDS = ['init', 'run', 'status'] as const;
+export const COMMANDS = ['init', 'run', 'status', 'compare'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -11,6 +11,8 @@ export interface CliArgs {
   readonly pretty: boolean;
   /** `run --register`: the same as OUTBOX_AVRO_REGISTER=true. */
   readonly register: boolean;
+  /** The operands of `compare`: the expected topic, then the actual one. */
+  readonly topics: readonly string[];
 }
 
 const FLAGS = new Set(['--create-table', '--json', '--pretty', '--register', '--help', '-h', '--version']);
@@ -19,6 +21,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let command: CliArgs['command'] | undefined;
   let configFile: string | undefined;
   const flags = new Set<string>();
+  const topics: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--config') {
@@ -34,12 +37,20 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       (COMMANDS as readonly string[]).includes(arg)
     ) {
       command = arg as Command;
+    } else if (command === 'compare' && !arg.startsWith('-') && topics.length < 2) {
+      topics.push(arg);
     } else {
       throw new ConfigError(
         arg,
         `unknown ${arg.startsWith('-') ? 'option' : 'command'}; see \`outbox-relay --help\``,
       );
     }
+  }
+  if (command === 'compare' && topics.length < 2) {
+    throw new ConfigError(
+      'compare',
+      'needs two topics: outbox-relay compare <expected-topic> <actual-topic>',
+    );
   }
   if (flags.has('--help') || flags.has('-h')) command = 'help';
   else if (flags.has('--version')) command = 'version';
@@ -50,5 +61,6 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     json: flags.has('--json'),
     pretty: flags.has('--pretty'),
     register: flags.has('--register'),
+    topics,
   };
 }

@@ -13,6 +13,11 @@ Commands:
                          A second signal exits at once (unconfirmed events are resent).
                          --register: register the Avro schemas (OUTBOX_AVRO_REGISTER).
   status [--json]        Slot, confirmed LSN, lag in bytes, wal_status, whether a relay streams.
+  compare <expected-topic> <actual-topic> [--json]
+                         Pair both topics' records by event id and compare partition, key,
+                         value and headers byte for byte (a migration profile against
+                         Debezium's records). Needs only the Kafka settings. Exit 1 on a
+                         difference.
 
 Settings come from the environment (below), or a JSON file of the same settings by their
 option key (--config or OUTBOX_CONFIG_FILE); the environment wins.

@@ -4,11 +4,13 @@ import { loadConfig } from '../config/load.js';
 import { redactUrl, scrubSecrets } from '../config/redact.js';
 import type { RelayConfig } from '../config/relay-config.js';
 import { ConfigError, errorMessage, SetupError } from '../errors.js';
+import { createKafka } from '../kafka/kafkajs/client.js';
 import { configSecrets, createLogger } from '../observability/logger.js';
 import { layoutFromConfig } from '../outbox/layout.js';
 import { connectMetadata } from '../replication/metadata-client.js';
 import { initialize } from '../replication/setup.js';
 import { type CliArgs, parseArgs } from './args.js';
+import { compareTopics, comparisonPassed, formatComparison } from './commands/compare.js';
 import { runUntilSignalled } from './commands/run.js';
 import { formatStatus, slotStatus } from './commands/status.js';
 import { usage } from './help.js';
@@ -30,6 +32,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const env = args.register ? { ...process.env, OUTBOX_AVRO_REGISTER: 'true' } : process.env;
+  if (args.command === 'compare') {
+    // compare reads Kafka only: no database is needed.
+    const kafkaOnly = { DATABASE_URL: 'postgres://unused@localhost/unused', ...env };
+    return compare(loadConfig({ env: kafkaOnly, file: args.configFile }), args);
+  }
   const config = loadConfig({ env, file: args.configFile });
   switch (args.command) {
     case 'init':
@@ -71,6 +78,14 @@ async function init(config: RelayConfig, args: CliArgs): Promise<number> {
   } finally {
     await client.end();
   }
+}
+
+async function compare(config: RelayConfig, args: CliArgs): Promise<number> {
+  const [expected = '', actual = ''] = args.topics;
+  const logger = createLogger({ level: 'warn', pretty: false, secrets: configSecrets(config) });
+  const report = await compareTopics(createKafka(config, logger), expected, actual);
+  console.log(args.json ? JSON.stringify(report, null, 2) : formatComparison(report, expected, actual));
+  return comparisonPassed(report) ? 0 : EXIT_FAILED;
 }
 
 async function status(config: RelayConfig, args: CliArgs): Promise<number> {
