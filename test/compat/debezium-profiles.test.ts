@@ -308,7 +308,8 @@ describe.skipIf(unavailable !== undefined)(
 
     /**
      * Under table.expand.json.payload=true Debezium infers a schema and then fails to fill it for a
-     * top-level array or an integer beyond 64 bits (jsonb prints 1e21 as one): its engine stops on
+     * top-level array, an integer beyond 64 bits (jsonb prints 1e21 as one) or an int in a field
+     * that the first array element made a long: its engine stops on
      * the record and publishes nothing more. The relay publishes the document re-serialized the same
      * way, such numbers written out in full (README: moving from Debezium).
      */
@@ -316,6 +317,7 @@ describe.skipIf(unavailable !== undefined)(
       array: '[1,2,3]',
       'huge-integer': '{"n":12345678901234567890}',
       exponent: '{"big":1000000000000000000000}',
+    'long-then-int': '{"a":[{"v":9999999999},{"v":1}]}',
     };
     for (const [failing, relayValue] of Object.entries(EXPAND_FAILURES)) {
       it(`debezium-server-expanded where Debezium stops: "${failing}"`, async () => {
