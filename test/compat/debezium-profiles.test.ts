@@ -107,7 +107,15 @@ const RUNS: readonly CompatRun[] = [
   {
     name: 'server-json-plain',
     profile: 'debezium-server-json-plain',
-    what: 'format json, schemas.enable=false, route.tombstone.on.empty.payload=true',
+    what: 'format json, debezium.format.schemas.enable=false',
+    tables: ['text', 'typed', 'uuid'],
+    placement: SERVER_PLACEMENT,
+    debezium: { 'debezium.format.schemas.enable': 'false' },
+  },
+  {
+    name: 'server-tombstones',
+    profile: 'debezium-server-json-plain',
+    what: 'the same with route.tombstone.on.empty.payload=true (OUTBOX_TOMBSTONE_ON_EMPTY_PAYLOAD=true)',
     tables: ['text', 'typed', 'uuid'],
     placement: SERVER_PLACEMENT,
     debezium: {
@@ -317,7 +325,7 @@ describe.skipIf(unavailable !== undefined)(
       array: '[1,2,3]',
       'huge-integer': '{"n":12345678901234567890}',
       exponent: '{"big":1000000000000000000000}',
-    'long-then-int': '{"a":[{"v":9999999999},{"v":1}]}',
+      'long-then-int': '{"a":[{"v":9999999999},{"v":1}]}',
     };
     for (const [failing, relayValue] of Object.entries(EXPAND_FAILURES)) {
       it(`debezium-server-expanded where Debezium stops: "${failing}"`, async () => {

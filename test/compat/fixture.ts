@@ -89,7 +89,12 @@ export const TABLES: Record<TableName, CompatTable> = {
       { case: 'array', key: 'o-1024', payload: '[1,2,3]', expandFails: true },
       { case: 'huge-integer', key: 'o-1025', payload: '{"n":12345678901234567890}', expandFails: true },
       { case: 'exponent', key: 'o-1026', payload: '{"big":1e21}', expandFails: true },
-      { case: 'long-then-int', key: 'o-1027', payload: '{"a":[{"v":9999999999},{"v":1}]}', expandFails: true },
+      {
+        case: 'long-then-int',
+        key: 'o-1027',
+        payload: '{"a":[{"v":9999999999},{"v":1}]}',
+        expandFails: true,
+      },
     ],
   },
   typed: {

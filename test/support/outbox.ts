@@ -95,7 +95,6 @@ export class OutboxWriter {
   }
 }
 
-/** The default outbox table, publication and slot, as `outbox-relay init --create-table` makes them. */
 /**
  * The Kafka client under test: the default, or the one a vitest project sets (vitest.config.ts
  * runs the delivery, crash and fault tests once per client).
