@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   BYTES_SERIALIZER,
   type DebeziumInstall,
+  type DebeziumProcess,
   fetchDebeziumServer,
   outboxProperties,
   startDebeziumServer,
@@ -225,6 +226,74 @@ async function startRelay(env: Record<string, string>): Promise<OutboxRelay> {
   return relay;
 }
 
+type RunSettings = Pick<CompatRun, 'name' | 'profile' | 'placement' | 'debezium' | 'relay'>;
+
+/** Debezium Server and one relay per table, streaming a fresh run's fixture into topics of their own. */
+interface SideBySide {
+  readonly setup: RunSetup;
+  /** Debezium's topic prefix, then the relay's: each followed by the aggregate type. */
+  readonly prefixes: readonly [string, string];
+  readonly topics: readonly string[];
+  readonly dir: string;
+  readonly server: DebeziumProcess;
+  readonly started: number;
+  stop(): Promise<void>;
+}
+
+async function startSideBySide(
+  install: DebeziumInstall,
+  kafkaBrokers: string,
+  run: RunSettings,
+  tables: readonly CompatTable[],
+  rowFilter: (row: CompatRow) => boolean,
+): Promise<SideBySide> {
+  const setup = await setUpRun(run.name, tables, rowFilter);
+  const stamp = Date.now().toString(36);
+  const prefixes = [`dbz.${run.name}.${stamp}.`, `relay.${run.name}.${stamp}.`] as const;
+  const topics = prefixes.flatMap((prefix) => tables.map((table) => `${prefix}${table.aggregateType}`));
+  await createTopics(kafkaBrokers, topics, 6);
+  const dir = mkdtempSync(`${tmpdir()}/compat-${run.name}-`);
+  const started = Date.now();
+  const server = startDebeziumServer(install, dir, {
+    ...outboxProperties({
+      databaseUrl: setup.database.url,
+      kafkaBrokers,
+      slot: setup.slot('debezium'),
+      publication: setup.publication,
+      tables: tables.map((table) => `public.${table.name}`).join(','),
+      topicPrefix: prefixes[0].slice(0, -1),
+      offsetsFile: `${dir}/offsets.dat`,
+    }),
+    'debezium.transforms.outbox.table.fields.additional.placement': run.placement,
+    ...run.debezium,
+  });
+  const relays: OutboxRelay[] = [];
+  const stop = async () => {
+    await Promise.all(relays.map((relay) => relay.stop()));
+    await server.stop();
+    await setup.database.drop();
+  };
+  try {
+    for (const table of tables) {
+      relays.push(
+        await startRelay({
+          ...OUTBOX_ENV(setup.database.url, kafkaBrokers, setup.slot(table.name)),
+          OUTBOX_PUBLICATION: setup.publication,
+          OUTBOX_PRESET: run.profile,
+          OUTBOX_TABLE: `public.${table.name}`,
+          OUTBOX_TOPIC_TEMPLATE: `${prefixes[1]}{aggregatetype}`,
+          OUTBOX_ADDITIONAL_PLACEMENT: run.placement,
+          ...run.relay,
+        }),
+      );
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { setup, prefixes, topics, dir, server, started, stop };
+}
+
 describe.skipIf(unavailable !== undefined)(
   'Debezium migration profiles, side by side with Debezium Server 3',
   () => {
@@ -237,45 +306,15 @@ describe.skipIf(unavailable !== undefined)(
     for (const run of RUNS) {
       it(`${run.profile} (${run.name}): ${run.what}`, async () => {
         const tables = run.tables.map((name) => TABLES[name]);
-        const setup = await setUpRun(
-          run.name,
+        const side = await startSideBySide(
+          install,
+          kafkaBrokers,
+          run,
           tables,
           (row) => !(run.withoutExpandFailures && row.expandFails),
         );
-        const stamp = Date.now().toString(36);
-        const prefixes: [string, string] = [`dbz.${run.name}.${stamp}.`, `relay.${run.name}.${stamp}.`];
-        const topics = prefixes.flatMap((prefix) => tables.map((table) => `${prefix}${table.aggregateType}`));
-        await createTopics(kafkaBrokers, topics, 6);
-        const dir = mkdtempSync(`${tmpdir()}/compat-${run.name}-`);
-        const started = Date.now();
-        const server = startDebeziumServer(install, dir, {
-          ...outboxProperties({
-            databaseUrl: setup.database.url,
-            kafkaBrokers,
-            slot: setup.slot('debezium'),
-            publication: setup.publication,
-            tables: tables.map((table) => `public.${table.name}`).join(','),
-            topicPrefix: prefixes[0].slice(0, -1),
-            offsetsFile: `${dir}/offsets.dat`,
-          }),
-          'debezium.transforms.outbox.table.fields.additional.placement': run.placement,
-          ...run.debezium,
-        });
-        const relays: OutboxRelay[] = [];
+        const { setup, prefixes, topics, dir, started } = side;
         try {
-          for (const table of tables) {
-            relays.push(
-              await startRelay({
-                ...OUTBOX_ENV(setup.database.url, kafkaBrokers, setup.slot(table.name)),
-                OUTBOX_PUBLICATION: setup.publication,
-                OUTBOX_PRESET: run.profile,
-                OUTBOX_TABLE: `public.${table.name}`,
-                OUTBOX_TOPIC_TEMPLATE: `${prefixes[1]}{aggregatetype}`,
-                OUTBOX_ADDITIONAL_PLACEMENT: run.placement,
-                ...run.relay,
-              }),
-            );
-          }
           const expected = setup.rows.size;
           const records = await consumeAll(kafkaBrokers, topics, {
             until: (read) => read.length >= 2 * expected,
@@ -307,9 +346,7 @@ describe.skipIf(unavailable !== undefined)(
             expect(Number(record.timestamp)).toBeLessThanOrEqual(finished + 1_000);
           }
         } finally {
-          await Promise.all(relays.map((relay) => relay.stop()));
-          await server.stop();
-          await setup.database.drop();
+          await side.stop();
         }
       }, 300_000);
     }
@@ -330,48 +367,32 @@ describe.skipIf(unavailable !== undefined)(
     for (const [failing, relayValue] of Object.entries(EXPAND_FAILURES)) {
       it(`debezium-server-expanded where Debezium stops: "${failing}"`, async () => {
         const table = TABLES.text;
-        const setup = await setUpRun(`fails_${failing}`, [table], (row) => row.case === failing);
-        const stamp = Date.now().toString(36);
-        const [dbzTopic, relayTopic] = [
-          `dbz.fails.${stamp}.${table.aggregateType}`,
-          `relay.fails.${stamp}.${table.aggregateType}`,
-        ];
-        await createTopics(kafkaBrokers, [dbzTopic, relayTopic], 6);
-        const dir = mkdtempSync(`${tmpdir()}/compat-fails-`);
-        const server = startDebeziumServer(install, dir, {
-          ...outboxProperties({
-            databaseUrl: setup.database.url,
-            kafkaBrokers,
-            slot: setup.slot('debezium'),
-            publication: setup.publication,
-            tables: `public.${table.name}`,
-            topicPrefix: `dbz.fails.${stamp}`,
-            offsetsFile: `${dir}/offsets.dat`,
-          }),
-          'debezium.format.schemas.enable': 'false',
-          ...EXPAND,
-        });
-        const relay = await startRelay({
-          ...OUTBOX_ENV(setup.database.url, kafkaBrokers, setup.slot(table.name)),
-          OUTBOX_PUBLICATION: setup.publication,
-          OUTBOX_PRESET: 'debezium-server-expanded',
-          OUTBOX_TABLE: `public.${table.name}`,
-          OUTBOX_TOPIC_TEMPLATE: `relay.fails.${stamp}.{aggregatetype}`,
-        });
+        const side = await startSideBySide(
+          install,
+          kafkaBrokers,
+          {
+            name: `fails_${failing}`,
+            profile: 'debezium-server-expanded',
+            placement: SERVER_PLACEMENT,
+            debezium: { 'debezium.format.schemas.enable': 'false', ...EXPAND },
+          },
+          [table],
+          (row) => row.case === failing,
+        );
+        const { server, dir, topics } = side;
+        const [dbzTopic, relayTopic] = topics;
         try {
           const exitCode = await Promise.race([server.exited, delay(90_000).then(() => 'still running')]);
           expect(exitCode, `Debezium Server's exit (log: ${dir}/debezium.log)`).toBe(1);
           expect(server.output()).toContain('JSON expansion failed');
-          const records = await consumeAll(kafkaBrokers, [dbzTopic, relayTopic], {
+          const records = await consumeAll(kafkaBrokers, topics, {
             until: (read) => read.some((record) => record.topic === relayTopic),
             timeoutMs: 60_000,
           });
           expect(records.filter((record) => record.topic === dbzTopic)).toEqual([]);
           expect(records.map((record) => record.value?.toString('utf8'))).toEqual([relayValue]);
         } finally {
-          await relay.stop();
-          await server.stop();
-          await setup.database.drop();
+          await side.stop();
         }
       }, 300_000);
     }
