@@ -1,9 +1,20 @@
-import type { FieldEncoding, RecordTimestamp, RelayConfig, ValueEncoding } from '../config/relay-config.js';
+import type { RelayConfig } from '../config/relay-config.js';
 import { type Placement, parsePlacements } from './placement.js';
 import { compileTopicTemplate, type TopicTemplate } from './topic-template.js';
 
+/** The record format settings, taken from the config as they are. */
+type RecordFormat = Pick<
+  RelayConfig,
+  | 'valueEncoding'
+  | 'keyEncoding'
+  | 'headerEncoding'
+  | 'tombstoneOnEmptyPayload'
+  | 'recordTimestamp'
+  | 'partitionPlacement'
+>;
+
 /** Which column plays which role, and how a row becomes a record. Built once from config. */
-export interface OutboxLayout {
+export interface OutboxLayout extends RecordFormat {
   readonly schema: string;
   readonly table: string;
   readonly idColumn: string;
@@ -13,12 +24,6 @@ export interface OutboxLayout {
   readonly headersColumn: string | undefined;
   readonly timestampColumn: string | undefined;
   readonly topic: TopicTemplate;
-  readonly valueEncoding: ValueEncoding;
-  readonly keyEncoding: FieldEncoding;
-  readonly headerEncoding: FieldEncoding;
-  readonly tombstoneOnEmptyPayload: boolean;
-  readonly recordTimestamp: RecordTimestamp;
-  readonly partitionPlacement: boolean;
   /** Columns declared NOT NULL, read by preflight: JsonConverter's schemas mark the others optional. */
   readonly notNullColumns: ReadonlySet<string>;
   readonly eventIdHeader: string | undefined;
