@@ -116,8 +116,12 @@ scratch_home() {
 }
 
 # A throwaway cluster (same role and password) for tests that need other settings, e.g. wal_level=replica.
+# scratch-start PORT WAL_LEVEL [MAJOR]: MAJOR picks another PostgreSQL version than the stack's.
 cmd_scratch_start() {
-  local port=${1:-} wal_level=${2:-} home
+  local port=${1:-} wal_level=${2:-} major=${3:-} home
+  if [[ -n $major && $major != "$(pg_major "$PG_BIN")" ]]; then
+    if [[ $major == "$(pg_major "$PG_CLIENT_BIN")" ]]; then PG_BIN=$PG_CLIENT_BIN; else PG_BIN=$(pg_server_bin "$major"); fi
+  fi
   [[ $wal_level =~ ^(minimal|replica|logical)$ ]] || die "wal_level must be replica or logical: got '$wal_level'"
   chmod 755 "$(reachable_dir scratch)"
   home=$(scratch_home "$port")

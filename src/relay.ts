@@ -11,6 +11,7 @@ import { acquireLeaderLock } from './lifecycle/leader-lock.js';
 import { TypedEmitter } from './lifecycle/typed-emitter.js';
 import { layoutFromConfig, type OutboxLayout } from './outbox/layout.js';
 import type { RelayEvents, RelayState } from './relay-events.js';
+import { failoverFindings, readFailoverFacts } from './replication/failover.js';
 import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
 import { connectMetadata } from './replication/metadata-client.js';
 import { checkSlot, preflight } from './replication/preflight.js';
@@ -92,6 +93,13 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     const metadata = await connectMetadata(this.config.databaseUrl, APPLICATION_NAME);
     try {
       this.layout = await preflight(metadata, this.config, this.layout);
+      // A single server without standbys is common (development): what failover lacks is info, not a warning.
+      const facts = await readFailoverFacts(metadata, this.config.slot);
+      const findings = failoverFindings(facts, this.config.slot, this.config.failoverSlot);
+      this.logger.info(
+        { failover: findings.map(({ level, message }) => `${level}: ${message}`) },
+        'failover readiness',
+      );
     } finally {
       await metadata.end().catch(() => undefined);
     }

@@ -7,6 +7,7 @@ import { ConfigError, errorMessage, SetupError } from '../errors.js';
 import { createKafka } from '../kafka/kafkajs/client.js';
 import { configSecrets, createLogger } from '../observability/logger.js';
 import { layoutFromConfig } from '../outbox/layout.js';
+import { formatFindings } from '../replication/failover.js';
 import { connectMetadata } from '../replication/metadata-client.js';
 import { initialize } from '../replication/setup.js';
 import { type CliArgs, parseArgs } from './args.js';
@@ -67,7 +68,15 @@ async function init(config: RelayConfig, args: CliArgs): Promise<number> {
     done(report.createdPublication, `publication ${config.publication} (inserts only)`);
     if (report.addedTableToPublication)
       console.log(`added    ${config.table} to publication ${config.publication}`);
-    done(report.createdSlot, `replication slot ${config.slot} (pgoutput)`);
+    const failover = {
+      on: ', failover',
+      'turned-on': ', failover: turned on now',
+      off: ', not a failover slot (OUTBOX_FAILOVER_SLOT=false)',
+      unavailable: '',
+    }[report.slotFailover];
+    done(report.createdSlot, `replication slot ${config.slot} (pgoutput${failover})`);
+    console.log('failover:');
+    for (const line of formatFindings(report.failover)) console.log(`  ${line}`);
     if (report.existingRows > 0) {
       console.log(
         `note: ${report.existingRows} rows already in ${config.table} are not published (no snapshot is taken); ` +

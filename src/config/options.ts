@@ -84,6 +84,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'Logical replication slot (pgoutput)',
   }),
   option({
+    key: 'failoverSlot',
+    env: 'OUTBOX_FAILOVER_SLOT',
+    parse: boolean,
+    fallback: true,
+    description:
+      'On PostgreSQL 17+, `init` makes the slot a failover slot, which standbys with sync_replication_slots=on keep in sync (docs/production.md: failover)',
+  }),
+  option({
     key: 'publication',
     env: 'OUTBOX_PUBLICATION',
     parse: sqlName,

@@ -5,6 +5,7 @@ export interface RelayConfig {
   readonly preset: Preset;
   readonly table: string;
   readonly slot: string;
+  readonly failoverSlot: boolean;
   readonly publication: string;
   readonly idColumn: string;
   readonly aggregateTypeColumn: string;

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Preset, RelayConfig } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import type { OutboxLayout } from '../outbox/layout.js';
+import { enableFailover, type Finding, failoverFindings, readFailoverFacts } from './failover.js';
 import { checkOutboxTable, checkPublication, checkSlot, checkWalLevel, tableColumns } from './preflight.js';
 import type { SlotState } from './slot-state.js';
 import { quoteName, quoteTable } from './sql-names.js';
@@ -15,6 +16,10 @@ export interface InitReport {
   /** Rows already in the table: the relay takes no snapshot, so these are never published. */
   readonly existingRows: number;
   readonly slot: SlotState;
+  /** On PostgreSQL 17+: whether the slot is a failover slot, and whether init just turned that on. */
+  readonly slotFailover: 'on' | 'turned-on' | 'off' | 'unavailable';
+  /** What failover of the slot needs, and what is missing. */
+  readonly failover: readonly Finding[];
 }
 
 /** The table `init --create-table` makes: Debezium's for the debezium preset and its migration profiles. */
@@ -38,8 +43,14 @@ export async function initialize(
   await checkOutboxTable(client, config.table, layout);
   const { created: createdPublication, addedTable } = await ensurePublication(client, config);
   await checkPublication(client, config.publication, config.table);
-  const createdSlot = await createSlotIfMissing(client, config.slot);
+  const createdSlot = await createSlotIfMissing(client, config);
+  const slotFailover = await ensureFailover(client, config);
   const slot = await checkSlot(client, config.slot);
+  const failover = failoverFindings(
+    await readFailoverFacts(client, config.slot),
+    config.slot,
+    config.failoverSlot,
+  );
   const { rows } = await client.query<{ count: string }>(
     `SELECT count(*) AS count FROM ${quoteTable(config.table)}`,
   );
@@ -50,6 +61,8 @@ export async function initialize(
     createdSlot,
     existingRows: Number(rows[0]?.count ?? 0),
     slot,
+    slotFailover,
+    failover,
   };
 }
 
@@ -97,9 +110,41 @@ async function ensurePublication(
   return { created: false, addedTable: true };
 }
 
-async function createSlotIfMissing(client: pg.ClientBase, slot: string): Promise<boolean> {
-  const { rows } = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+async function createSlotIfMissing(client: pg.ClientBase, config: RelayConfig): Promise<boolean> {
+  const { rows } = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [
+    config.slot,
+  ]);
   if (rows.length > 0) return false;
-  await client.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
+  if (config.failoverSlot && (await serverMajor(client)) >= 17) {
+    // (slot, plugin, temporary, twophase, failover)
+    await client.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput', false, false, true)", [
+      config.slot,
+    ]);
+  } else {
+    await client.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [config.slot]);
+  }
   return true;
+}
+
+/** Makes an existing slot a failover slot where OUTBOX_FAILOVER_SLOT asks for it (PostgreSQL 17+). */
+async function ensureFailover(
+  client: pg.ClientBase,
+  config: RelayConfig,
+): Promise<InitReport['slotFailover']> {
+  if ((await serverMajor(client)) < 17) return 'unavailable';
+  const { rows } = await client.query<{ failover: boolean }>(
+    'SELECT failover FROM pg_replication_slots WHERE slot_name = $1',
+    [config.slot],
+  );
+  if (rows[0]?.failover) return 'on';
+  if (!config.failoverSlot) return 'off';
+  await enableFailover(config.databaseUrl, config.slot);
+  return 'turned-on';
+}
+
+async function serverMajor(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ version: string }>(
+    "SELECT current_setting('server_version_num') AS version",
+  );
+  return Math.floor(Number(rows[0]?.version ?? 0) / 10_000);
 }

@@ -19,9 +19,12 @@ export interface ScratchPostgres {
 export async function startScratchPostgres(options: {
   walLevel: 'replica' | 'logical';
   port: number;
+  /** Another PostgreSQL major version than the stack's (16, 17, 18: scripts/stack/postgres.sh). */
+  major?: number;
 }): Promise<ScratchPostgres> {
   const port = String(options.port);
-  const url = await stackCommand('scratch-start', port, options.walLevel);
+  const version = options.major === undefined ? [] : [String(options.major)];
+  const url = await stackCommand('scratch-start', port, options.walLevel, ...version);
   const scratchDir = realpathSync(fileURLToPath(new URL('../../.stack/scratch', import.meta.url)));
   return {
     url,

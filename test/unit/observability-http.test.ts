@@ -25,6 +25,7 @@ const REPORT: StatusReport = {
   walStatus: 'reserved',
   safeWalSizeBytes: null,
   streamingApplication: 'outbox-relay',
+  failover: [{ level: 'ok', message: 'slot "outbox_relay" is a failover slot' }],
 };
 
 const LOOPBACK = { port: 0, host: '127.0.0.1' };

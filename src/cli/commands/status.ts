@@ -1,6 +1,12 @@
 import type pg from 'pg';
 import type { RelayConfig } from '../../config/relay-config.js';
 import { SetupError } from '../../errors.js';
+import {
+  type Finding,
+  failoverFindings,
+  formatFindings,
+  readFailoverFacts,
+} from '../../replication/failover.js';
 import { formatLsn } from '../../replication/lsn.js';
 import { readSlotState, type SlotState } from '../../replication/slot-state.js';
 
@@ -8,6 +14,8 @@ export interface StatusReport extends Omit<SlotState, 'confirmedFlushLsn' | 'cur
   readonly confirmedFlushLsn: string | null;
   readonly currentWalLsn: string;
   readonly streamingApplication: string | null;
+  /** What failover of the slot needs, and what is missing (failover slots: PostgreSQL 17+). */
+  readonly failover: readonly Finding[];
 }
 
 export async function slotStatus(client: pg.ClientBase, config: RelayConfig): Promise<StatusReport> {
@@ -23,6 +31,11 @@ export async function slotStatus(client: pg.ClientBase, config: RelayConfig): Pr
     confirmedFlushLsn: state.confirmedFlushLsn === null ? null : formatLsn(state.confirmedFlushLsn),
     currentWalLsn: formatLsn(state.currentWalLsn),
     streamingApplication: rows[0]?.application_name ?? null,
+    failover: failoverFindings(
+      await readFailoverFacts(client, config.slot),
+      config.slot,
+      config.failoverSlot,
+    ),
   };
 }
 
@@ -42,6 +55,8 @@ export function formatStatus(report: StatusReport): string {
     `lag            ${bytes(report.lagBytes)}`,
     `wal_status     ${report.walStatus ?? 'unknown'}`,
     `safe_wal_size  ${safe}`,
+    'failover',
+    ...formatFindings(report.failover).map((line) => `  ${line}`),
   ].join('\n');
 }
 
