@@ -15,6 +15,7 @@ import { failoverFindings, readFailoverFacts } from './replication/failover.js';
 import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
 import { connectMetadata } from './replication/metadata-client.js';
 import { checkSlot, preflight } from './replication/preflight.js';
+import { resolvePrimary } from './replication/primary.js';
 import { ReplicationStream } from './replication/stream.js';
 import { ReplicationSession } from './session.js';
 
@@ -179,7 +180,9 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   /** One session: take the leader lock, check the slot, stream until stopped or failed. */
   private async runSession(sink: RecordSink, onReady: () => void): Promise<void> {
     this.setState('connecting');
-    const leader = await connectMetadata(this.config.databaseUrl, `${APPLICATION_NAME} leader`);
+    // After a failover another host is the primary: the lock, the slot and the stream follow it.
+    const databaseUrl = await resolvePrimary(this.config.databaseUrl);
+    const leader = await connectMetadata(databaseUrl, `${APPLICATION_NAME} leader`);
     try {
       const leadership = watchLeadership(leader);
       const waitStarted = Date.now();
@@ -197,7 +200,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       const slot = await checkSlot(leader, this.config.slot);
       this.confirmedLsn = maxLsn(this.confirmedLsn, slot.confirmedFlushLsn ?? ZERO_LSN);
       const stream = new ReplicationStream({
-        connectionString: this.config.databaseUrl,
+        connectionString: databaseUrl,
         slot: this.config.slot,
         publication: this.config.publication,
         applicationName: APPLICATION_NAME,

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { splitHosts } from './postgres-url.js';
 
 /** Field parsers: each turns raw text into a value or throws a ConfigError naming the form. */
 export type Parser<T> = (raw: string, field: string) => T;
@@ -57,17 +58,22 @@ export const qualifiedTable: Parser<string> = (raw, field) => {
 };
 
 export const postgresUrl: Parser<string> = (raw, field) => {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(field, 'expected a URL like postgres://user:password@host:5432/database');
+  for (const single of splitHosts(raw)) {
+    let url: URL;
+    try {
+      url = new URL(single);
+    } catch {
+      throw new ConfigError(
+        field,
+        'expected a URL like postgres://user:password@host:5432/database (several hosts: host1:5432,host2:5432)',
+      );
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      throw new ConfigError(field, `expected a postgres:// URL, got the scheme "${url.protocol}"`);
+    }
+    if (url.pathname.length <= 1)
+      throw new ConfigError(field, 'the URL names no database (postgres://…/database)');
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new ConfigError(field, `expected a postgres:// URL, got the scheme "${url.protocol}"`);
-  }
-  if (url.pathname.length <= 1)
-    throw new ConfigError(field, 'the URL names no database (postgres://…/database)');
   return raw;
 };
 

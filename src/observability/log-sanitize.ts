@@ -1,3 +1,4 @@
+import { splitHosts } from '../config/postgres-url.js';
 import { scrubSecrets } from '../config/redact.js';
 
 export const REDACTED = '[redacted]';
@@ -74,7 +75,7 @@ export function lineScrubber(secrets: readonly string[]): (line: string) => stri
 /** The secret values of a database URL: its password, as written and decoded. */
 export function urlSecrets(url: string): string[] {
   try {
-    const password = new URL(url).password;
+    const password = new URL(splitHosts(url)[0] ?? url).password;
     return password ? [password, decodeURIComponent(password)] : [];
   } catch {
     return [];

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { SetupError } from '../errors.js';
+import { resolvePrimary } from './primary.js';
 import { quoteName } from './sql-names.js';
 
 /** What failover needs, as this server shows it: a primary's or a standby's view. */
@@ -226,7 +227,7 @@ function standbyFindings(facts: FailoverFacts, slot: string): Finding[] {
  */
 export async function enableFailover(databaseUrl: string, slot: string): Promise<void> {
   const client = new pg.Client({
-    connectionString: databaseUrl,
+    connectionString: await resolvePrimary(databaseUrl),
     // pg passes this startup parameter through; its types do not list it.
     ...({ replication: 'database' } as pg.ClientConfig),
   });

@@ -1,10 +1,14 @@
 import pg from 'pg';
 import { redactUrl } from '../config/redact.js';
 import { classifyPgError } from './pg-errors.js';
+import { resolvePrimary } from './primary.js';
 
-/** An ordinary (non-replication) connection for checks, status and slot metrics. */
+/** An ordinary (non-replication) connection for checks, status and slot metrics; to the primary of several hosts. */
 export async function connectMetadata(databaseUrl: string, applicationName: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: applicationName });
+  const client = new pg.Client({
+    connectionString: await resolvePrimary(databaseUrl),
+    application_name: applicationName,
+  });
   client.on('error', () => undefined); // a dropped idle connection surfaces on the next query
   try {
     await client.connect();

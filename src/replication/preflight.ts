@@ -84,15 +84,19 @@ export async function checkPublication(
 }
 
 /** The slot must exist, use pgoutput, belong to this database and not be invalidated. */
+/** The slot is gone, or never was: what that means, and the recovery. */
+export function slotMissingError(slot: string): SetupError {
+  return new SetupError(
+    `replication slot "${slot}" does not exist: run \`outbox-relay init\` to create it. ` +
+      'If it existed before, it was dropped, or this server is a promoted standby that did not have it ' +
+      '(failover slots: docs/production.md): events written while it was missing were not captured; ' +
+      'replay them from the table if needed',
+  );
+}
+
 export async function checkSlot(client: pg.ClientBase, slot: string): Promise<SlotState> {
   const state = await readSlotState(client, slot);
-  if (!state) {
-    throw new SetupError(
-      `replication slot "${slot}" does not exist: run \`outbox-relay init\` to create it. ` +
-        'If it existed before, it was dropped: events written while it was missing were not captured; ' +
-        'replay them from the table if needed',
-    );
-  }
+  if (!state) throw slotMissingError(slot);
   if (state.plugin !== 'pgoutput') {
     throw new SetupError(
       `replication slot "${slot}" uses the plugin "${state.plugin}", not pgoutput: choose another OUTBOX_SLOT`,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { resolvePrimary } from '../../src/replication/primary.js';
 import type { WrittenEvent } from './outbox.js';
 
 /**
@@ -94,7 +95,8 @@ export class ContinuousWriter {
 
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ connectionString: this.databaseUrl });
+    // Several hosts (libpq's form): the one that is the primary now, as an application would connect.
+    const client = new pg.Client({ connectionString: await resolvePrimary(this.databaseUrl) });
     client.on('error', () => undefined);
     await client.connect();
     this.client = client;

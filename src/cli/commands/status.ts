@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import type { RelayConfig } from '../../config/relay-config.js';
-import { SetupError } from '../../errors.js';
 import {
   type Finding,
   failoverFindings,
@@ -8,6 +7,7 @@ import {
   readFailoverFacts,
 } from '../../replication/failover.js';
 import { formatLsn } from '../../replication/lsn.js';
+import { slotMissingError } from '../../replication/preflight.js';
 import { readSlotState, type SlotState } from '../../replication/slot-state.js';
 
 export interface StatusReport extends Omit<SlotState, 'confirmedFlushLsn' | 'currentWalLsn'> {
@@ -20,8 +20,7 @@ export interface StatusReport extends Omit<SlotState, 'confirmedFlushLsn' | 'cur
 
 export async function slotStatus(client: pg.ClientBase, config: RelayConfig): Promise<StatusReport> {
   const state = await readSlotState(client, config.slot);
-  if (!state)
-    throw new SetupError(`replication slot "${config.slot}" does not exist: run \`outbox-relay init\``);
+  if (!state) throw slotMissingError(config.slot);
   const { rows } = await client.query<{ application_name: string }>(
     'SELECT application_name FROM pg_stat_replication WHERE pid = $1',
     [state.activePid],
