@@ -18,13 +18,17 @@ export interface SlotState {
   readonly safeWalSizeBytes: number | null;
 }
 
+// On a standby (a synchronized slot) the WAL position is the one replayed so far.
 const QUERY = `
+  WITH wal AS (
+    SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END AS lsn
+  )
   SELECT slot_name, plugin, database, active, active_pid,
          confirmed_flush_lsn::text AS confirmed_flush_lsn,
-         pg_current_wal_lsn()::text AS current_wal_lsn,
-         COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::text AS lag_bytes,
+         wal.lsn::text AS current_wal_lsn,
+         COALESCE(pg_wal_lsn_diff(wal.lsn, confirmed_flush_lsn), 0)::text AS lag_bytes,
          wal_status, safe_wal_size::text AS safe_wal_size
-  FROM pg_replication_slots WHERE slot_name = $1`;
+  FROM pg_replication_slots, wal WHERE slot_name = $1`;
 
 interface SlotRow {
   slot_name: string;

@@ -102,6 +102,18 @@ describe('fault: PostgreSQL primary crashed, standby promoted (failover slots)',
               { timeoutMs: 60_000, message: `slot synchronized on the standby (database ${database})` },
             );
           }
+          // `status` against the standby: what it has of the slot, and its own settings.
+          const onStandby = await runRelayCommand(['status'], { ...fixture.env, DATABASE_URL: newPrimary });
+          if (mode === 'synchronized') {
+            expect(onStandby.output).toContain(
+              `ok     slot "${fixture.slot}" is synchronized here (synced = true)`,
+            );
+            expect(onStandby.output).not.toContain('warn ');
+          } else {
+            expect(onStandby.code).toBe(2);
+            expect(onStandby.output).toContain(`warn   slot "${fixture.slot}" is not on this standby`);
+            expect(onStandby.output).toContain("warn   sync_replication_slots is 'off'");
+          }
           await stackCommand('stop-pg', 'immediate');
           await stackCommand('standby-promote');
           const promotedAt = Date.now();

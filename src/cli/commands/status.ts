@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { RelayConfig } from '../../config/relay-config.js';
+import { SetupError } from '../../errors.js';
 import {
   type Finding,
   failoverFindings,
@@ -20,7 +21,15 @@ export interface StatusReport extends Omit<SlotState, 'confirmedFlushLsn' | 'cur
 
 export async function slotStatus(client: pg.ClientBase, config: RelayConfig): Promise<StatusReport> {
   const state = await readSlotState(client, config.slot);
-  if (!state) throw slotMissingError(config.slot);
+  if (!state) {
+    const facts = await readFailoverFacts(client, config.slot);
+    if (!facts.inRecovery) throw slotMissingError(config.slot);
+    // A standby without the slot: what its slot synchronization lacks says why.
+    const findings = formatFindings(failoverFindings(facts, config.slot, config.failoverSlot));
+    throw new SetupError(
+      `replication slot "${config.slot}" is not on this standby:\n  ${findings.join('\n  ')}`,
+    );
+  }
   const { rows } = await client.query<{ application_name: string }>(
     'SELECT application_name FROM pg_stat_replication WHERE pid = $1',
     [state.activePid],
