@@ -38,6 +38,7 @@ export async function initialize(
   options: { createTable: boolean },
 ): Promise<InitReport> {
   await checkWalLevel(client);
+  await checkPrimary(client);
   await checkReplicationPrivilege(client);
   const createdTable = options.createTable && (await createTableIfMissing(client, config));
   await checkOutboxTable(client, config.table, layout);
@@ -64,6 +65,16 @@ export async function initialize(
     slotFailover,
     failover,
   };
+}
+
+/** A slot made on a standby is not the primary's failover slot: init never makes one there. */
+async function checkPrimary(client: pg.ClientBase): Promise<void> {
+  const { rows } = await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
+  if (rows[0]?.standby) {
+    throw new SetupError(
+      'this server is a standby: run `outbox-relay init` against the primary, or name every host in DATABASE_URL (host1:5432,host2:5432) so that the primary is found',
+    );
+  }
 }
 
 async function checkReplicationPrivilege(client: pg.ClientBase): Promise<void> {

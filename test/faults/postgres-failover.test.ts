@@ -104,6 +104,11 @@ describe('fault: PostgreSQL primary crashed, standby promoted (failover slots)',
           }
           // `status` against the standby: what it has of the slot, and its own settings.
           const onStandby = await runRelayCommand(['status'], { ...fixture.env, DATABASE_URL: newPrimary });
+          const initOnStandby = await runRelayCommand(['init'], { ...fixture.env, DATABASE_URL: newPrimary });
+          expect(initOnStandby.code).toBe(2);
+          expect(initOnStandby.output).toContain(
+            'this server is a standby: run `outbox-relay init` against the primary',
+          );
           if (mode === 'synchronized') {
             expect(onStandby.output).toContain(
               `ok     slot "${fixture.slot}" is synchronized here (synced = true)`,
