@@ -108,10 +108,10 @@ export async function checkSlot(client: pg.ClientBase, slot: string): Promise<Sl
       `replication slot "${slot}" belongs to database "${state.database}", not "${rows[0]?.db}"`,
     );
   }
-  if (state.walStatus === 'lost') {
+  if (state.walStatus === 'lost' || state.invalidationReason !== null) {
     throw new SetupError(
-      `replication slot "${slot}" was invalidated (wal_status = lost): PostgreSQL removed WAL it still needed ` +
-        '(max_slot_wal_keep_size), so events after its confirmed position may be missing. Recover with ' +
+      `replication slot "${slot}" was invalidated (${invalidationCause(state)}, ` +
+        'so events after its confirmed position may be missing. Recover with ' +
         `SELECT pg_drop_replication_slot('${slot}'); then \`outbox-relay init\`, and republish the missed rows from the table`,
     );
   }
@@ -122,6 +122,23 @@ export async function checkSlot(client: pg.ClientBase, slot: string): Promise<Sl
  * Everything `run` needs before it streams; each failure names its fix. Returns the layout
  * completed from the table (its NOT NULL columns).
  */
+const INVALIDATION_CAUSES: Record<string, string> = {
+  wal_removed: 'PostgreSQL removed WAL it still needed (max_slot_wal_keep_size)',
+  idle_timeout: 'no relay used it for longer than idle_replication_slot_timeout',
+  rows_removed: 'catalog rows it needed were removed (on a standby: hot_standby_feedback is off)',
+  wal_level_insufficient: "the primary's wal_level is below logical",
+};
+
+/** `wal_status = lost: …`, with PostgreSQL 17's invalidation_reason where there is one. */
+function invalidationCause(state: SlotState): string {
+  const reason = state.invalidationReason ?? 'wal_removed';
+  const columns = [
+    `wal_status = ${state.walStatus}`,
+    ...(state.invalidationReason === null ? [] : [`invalidation_reason = ${reason}`]),
+  ];
+  return `${columns.join(', ')}): ${INVALIDATION_CAUSES[reason] ?? reason}`;
+}
+
 export async function preflight(
   client: pg.ClientBase,
   config: RelayConfig,

@@ -16,6 +16,8 @@ export interface SlotState {
   readonly walStatus: string | null;
   /** Bytes until the slot risks losing WAL (null when max_slot_wal_keep_size is unlimited). */
   readonly safeWalSizeBytes: number | null;
+  /** Why PostgreSQL invalidated the slot (17+: wal_removed, rows_removed, idle_timeout, …); null if usable. */
+  readonly invalidationReason: string | null;
 }
 
 // On a standby (a synchronized slot) the WAL position is the one replayed so far.
@@ -27,8 +29,9 @@ const QUERY = `
          confirmed_flush_lsn::text AS confirmed_flush_lsn,
          wal.lsn::text AS current_wal_lsn,
          COALESCE(pg_wal_lsn_diff(wal.lsn, confirmed_flush_lsn), 0)::text AS lag_bytes,
-         wal_status, safe_wal_size::text AS safe_wal_size
-  FROM pg_replication_slots, wal WHERE slot_name = $1`;
+         wal_status, safe_wal_size::text AS safe_wal_size,
+         to_jsonb(s) ->> 'invalidation_reason' AS invalidation_reason
+  FROM pg_replication_slots s, wal WHERE slot_name = $1`;
 
 interface SlotRow {
   slot_name: string;
@@ -41,6 +44,7 @@ interface SlotRow {
   lag_bytes: string;
   wal_status: string | null;
   safe_wal_size: string | null;
+  invalidation_reason: string | null;
 }
 
 export async function readSlotState(client: pg.ClientBase, slot: string): Promise<SlotState | undefined> {
@@ -58,5 +62,6 @@ export async function readSlotState(client: pg.ClientBase, slot: string): Promis
     lagBytes: Math.max(0, Number(row.lag_bytes)),
     walStatus: row.wal_status,
     safeWalSizeBytes: row.safe_wal_size === null ? null : Number(row.safe_wal_size),
+    invalidationReason: row.invalidation_reason,
   };
 }

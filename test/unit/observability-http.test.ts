@@ -24,6 +24,7 @@ const REPORT: StatusReport = {
   lagBytes: 184,
   walStatus: 'reserved',
   safeWalSizeBytes: null,
+  invalidationReason: null,
   streamingApplication: 'outbox-relay',
   failover: [{ level: 'ok', message: 'slot "outbox_relay" is a failover slot' }],
 };
