@@ -65,7 +65,9 @@ standby_down() {
   [[ -e $STACK/standby ]] || return 0
   home=$(readlink -f "$STACK/standby")
   [[ -d $home/data ]] && pg_stop "$home" immediate
-  rm -rf "$home/data" "$home/sock" "$home/postgres.log" "$home/initdb.log"
+  # Its log stays one round, for a failed test's post-mortem.
+  [[ -f $home/postgres.log ]] && mv "$home/postgres.log" "$home/postgres.previous.log"
+  rm -rf "$home/data" "$home/sock" "$home/initdb.log"
   if ! pg_running "$PG_HOME"; then
     # Else, started again, the primary would hold logical decoding back for a standby that is gone.
     [[ -f $PG_HOME/data/postgresql.auto.conf ]] && sed -i '/^synchronized_standby_slots/d' "$PG_HOME/data/postgresql.auto.conf"

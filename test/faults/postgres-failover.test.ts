@@ -136,6 +136,8 @@ describe('fault: PostgreSQL primary crashed, standby promoted (failover slots)',
           await waitFor(() => relay.output().split('"msg":"streaming"').length > streamed, {
             timeoutMs: 60_000,
             message: 'relay streams from the new primary',
+          }).catch((error: Error) => {
+            throw new Error(`${error.message}; the relay's last output:\n${relay.output().slice(-4_000)}`);
           });
           const takeoverSeconds = (Date.now() - promotedAt) / 1000;
           const target = writer.written.length + 2_000;
