@@ -119,6 +119,8 @@ describe('fault: PostgreSQL primary crashed, standby promoted (failover slots)',
             expect(onStandby.output).toContain(`warn   slot "${fixture.slot}" is not on this standby`);
             expect(onStandby.output).toContain("warn   sync_replication_slots is 'off'");
           }
+          // Counted before the crash: the relay may stream from the new primary before standby-promote returns.
+          const streamed = relay.output().split('"msg":"streaming"').length;
           await stackCommand('stop-pg', 'immediate');
           await stackCommand('standby-promote');
           const promotedAt = Date.now();
@@ -132,7 +134,6 @@ describe('fault: PostgreSQL primary crashed, standby promoted (failover slots)',
             await writer.stop();
             return;
           }
-          const streamed = relay.output().split('"msg":"streaming"').length;
           await waitFor(() => relay.output().split('"msg":"streaming"').length > streamed, {
             timeoutMs: 60_000,
             message: 'relay streams from the new primary',
