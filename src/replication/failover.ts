@@ -55,8 +55,7 @@ export async function readFailoverFacts(client: pg.ClientBase, slot: string): Pr
   const { rows: standbys } = await client.query<{ name: string }>(
     "SELECT application_name AS name FROM pg_stat_replication WHERE state = 'streaming' AND pid NOT IN (SELECT active_pid FROM pg_replication_slots WHERE slot_type = 'logical' AND active_pid IS NOT NULL)",
   );
-  const settings = {} as Record<FailoverSetting, string | null>;
-  for (const name of SETTINGS) settings[name] = await readSetting(client, name);
+  const settings = await readSettings(client);
   const own = slots.find((row) => row.name === slot && row.type === 'logical');
   return {
     versionNum: Number(server[0]?.version ?? 0),
@@ -70,13 +69,17 @@ export async function readFailoverFacts(client: pg.ClientBase, slot: string): Pr
   };
 }
 
-/** A setting's value; null where this version has no such setting, or this role may not see it (primary_conninfo). */
-async function readSetting(client: pg.ClientBase, name: string): Promise<string | null> {
-  const { rows } = await client.query<{ setting: string }>(
-    'SELECT setting FROM pg_settings WHERE name = $1',
-    [name],
+/** The settings by name, in one query; null where this version has no such setting, or this role may not see it (primary_conninfo). */
+async function readSettings(client: pg.ClientBase): Promise<Record<FailoverSetting, string | null>> {
+  const { rows } = await client.query<{ name: string; setting: string }>(
+    'SELECT name, setting FROM pg_settings WHERE name = ANY($1)',
+    [SETTINGS],
   );
-  return rows[0]?.setting ?? null;
+  const found = new Map(rows.map((row) => [row.name, row.setting]));
+  return Object.fromEntries(SETTINGS.map((name) => [name, found.get(name) ?? null])) as Record<
+    FailoverSetting,
+    string | null
+  >;
 }
 
 /**
