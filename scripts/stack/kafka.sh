@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Kafka: jars from Maven Central, KRaft storage, one broker+controller process.
+# Kafka: jars from Maven Central, KRaft storage, one broker+controller process per node: the stack's one
+# node, or a node of the 3-node cluster (scripts/stack/cluster.sh sets KAFKA_NODE_ID, KAFKA_QUORUM, ...).
 # Sourced by scripts/stack.sh, which defines the settings (ports, paths) these functions use.
 # shellcheck shell=bash disable=SC2154
 
@@ -33,8 +34,8 @@ kafka_write_config() {
   cat >"$KAFKA_HOME/server.properties" <<EOF
 # Written by scripts/stack.sh at every start: one combined broker and controller (KRaft).
 process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=$KAFKA_CONTROLLER
+node.id=${KAFKA_NODE_ID:-1}
+$(if [[ -n ${KAFKA_QUORUM:-} ]]; then echo "controller.quorum.voters=$KAFKA_QUORUM"; else echo "controller.quorum.bootstrap.servers=$KAFKA_CONTROLLER"; fi)
 listeners=PLAINTEXT://$KAFKA_BROKERS,CONTROLLER://$KAFKA_CONTROLLER
 advertised.listeners=PLAINTEXT://$KAFKA_BROKERS,CONTROLLER://$KAFKA_CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
@@ -44,12 +45,14 @@ log.dirs=$KAFKA_HOME/data
 auto.create.topics.enable=true
 delete.topic.enable=true
 num.partitions=3
-offsets.topic.replication.factor=1
+default.replication.factor=${KAFKA_REPLICATION:-1}
+min.insync.replicas=${KAFKA_MIN_ISR:-1}
+offsets.topic.replication.factor=${KAFKA_REPLICATION:-1}
 offsets.topic.num.partitions=5
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=${KAFKA_REPLICATION:-1}
+transaction.state.log.min.isr=${KAFKA_MIN_ISR:-1}
+share.coordinator.state.topic.replication.factor=${KAFKA_REPLICATION:-1}
+share.coordinator.state.topic.min.isr=${KAFKA_MIN_ISR:-1}
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
@@ -87,11 +90,13 @@ EOF
 
 kafka_format() {
   [[ -f $KAFKA_HOME/data/meta.properties ]] && return 0
-  local start cluster_id
+  local start cluster_id quorum=(--standalone)
   start=$(now)
-  cluster_id=$(java -cp "$KAFKA_LIB/*" kafka.tools.StorageTool random-uuid)
+  cluster_id=${KAFKA_CLUSTER_ID:-$(java -cp "$KAFKA_LIB/*" kafka.tools.StorageTool random-uuid)}
+  # A static quorum (controller.quorum.voters) is formatted as it is; one node formats itself as the quorum.
+  [[ -n ${KAFKA_QUORUM:-} ]] && quorum=()
   java -cp "$KAFKA_LIB/*" -Dlog4j2.configurationFile="$KAFKA_HOME/log4j2.properties" kafka.tools.StorageTool \
-    format -t "$cluster_id" -c "$KAFKA_HOME/server.properties" --standalone >>"$KAFKA_LOG" 2>&1 ||
+    format -t "$cluster_id" -c "$KAFKA_HOME/server.properties" "${quorum[@]}" >>"$KAFKA_LOG" 2>&1 ||
     {
       show_tail "$KAFKA_LOG"
       die "kafka storage format failed"
@@ -124,8 +129,16 @@ kafka_wait_answers() {
 }
 
 kafka_start() {
-  local start pid
+  local start
   start=$(now)
+  kafka_launch
+  kafka_wait_answers
+  log "kafka ready on $KAFKA_BROKERS in $(since "$start")"
+}
+
+# Starts the node's JVM unless it runs; does not wait (the nodes of a cluster answer only together).
+kafka_launch() {
+  local pid
   require_java
   if pid=$(kafka_pid); then
     log "kafka already running (pid $pid)"
@@ -135,17 +148,15 @@ kafka_start() {
     kafka_format
     # setsid: the broker outlives this script and is not in the caller's process group (npm, vitest).
     # shellcheck disable=SC2016 # expanded by the inner bash, which then becomes the JVM (exec)
-    KAFKA_HOME="$KAFKA_HOME" KAFKA_LIB="$KAFKA_LIB" KAFKA_PID_FILE="$KAFKA_PID_FILE" setsid bash -c '
+    KAFKA_HOME="$KAFKA_HOME" KAFKA_LIB="$KAFKA_LIB" KAFKA_PID_FILE="$KAFKA_PID_FILE" KAFKA_HEAP="${KAFKA_HEAP:-768m}" setsid bash -c '
       echo $$ >"$KAFKA_PID_FILE"
-      exec java -Xmx768m -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+      exec java -Xmx"$KAFKA_HEAP" -Xms256m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
         -Dlog4j2.configurationFile="$KAFKA_HOME/log4j2.properties" \
         -cp "$KAFKA_LIB/*" kafka.Kafka "$KAFKA_HOME/server.properties"' \
       </dev/null >>"$KAFKA_LOG" 2>&1 9>&- &
     local waited=0
     until [[ -s $KAFKA_PID_FILE ]] || ((waited++ > 50)); do sleep 0.1; done
   fi
-  kafka_wait_answers
-  log "kafka ready on $KAFKA_BROKERS in $(since "$start")"
 }
 
 kafka_stop() {

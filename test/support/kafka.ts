@@ -27,12 +27,18 @@ export interface ConsumeOptions {
  * kafkajs's console lines, less the ERROR line it prints for each error answer of a broker
  * (a TOPIC_ALREADY_EXISTS to createTopics, a coordinator still loading, a leader moving after a
  * broker restart): kafkajs then retries, resolves (createTopics resolves false on an existing
- * topic) or throws, and a failure that matters reaches the test as that error.
+ * topic) or throws, and a failure that matters reaches the test as that error. Likewise a
+ * consumer's crash on a retriable error, after which kafkajs restarts it.
  */
+const RESTARTED_CRASH =
+  /^(Restarting the consumer in|Crash: KafkaJSProtocolError: (The coordinator is loading|This is not the correct coordinator|The coordinator is not available|There is no leader|This server is not the leader))/;
+
 const quietLogCreator: logCreator =
   () =>
   ({ namespace, label, log }) => {
     if (namespace === 'Connection' && log.message.startsWith('Response ')) return;
+    // A consumer that joins while a broker restarts crashes on a retriable error and restarts itself.
+    if (namespace === 'Consumer' && RESTARTED_CRASH.test(log.message)) return;
     console.error(JSON.stringify({ level: label, logger: 'kafkajs', ...log }));
   };
 
@@ -56,6 +62,7 @@ export async function createTopics(
   brokers: string | readonly string[],
   names: readonly string[],
   partitions = 3,
+  replicationFactor = 1,
 ): Promise<void> {
   await withAdmin(brokers, async (admin) => {
     // Only the missing ones (one the relay created meanwhile is harmless: see quietLogCreator).
@@ -63,7 +70,7 @@ export async function createTopics(
     const missing = names.filter((topic) => !existing.has(topic));
     if (missing.length === 0) return;
     await admin.createTopics({
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
       waitForLeaders: true,
     });
   });
