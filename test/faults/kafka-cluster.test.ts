@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allIdsSeen } from '../support/delivery-check.js';
 import { expectNoLoss, FaultRun } from '../support/fault-run.js';
 import { recordFault } from '../support/fault-summary.js';
-import { allIdsSeen } from '../support/delivery-check.js';
 import { consumeAll, createTopics, kafkaClient } from '../support/kafka.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
 import { type RelayProcess, startRelayProcess } from '../support/relay-process.js';
@@ -57,6 +57,11 @@ describe('fault: a 3-broker Kafka cluster (replication factor 3, min.insync.repl
         message: 'writer after the fault',
       });
       const { report } = await run.finish();
+      // The kafkajs sink's guard against tulios/kafkajs#1303 (src/kafka/kafkajs/producer.ts) at work.
+      const partlySent =
+        relay.output().match(/kafkajs resolved a send without an acknowledgement/g)?.length ?? 0;
+      if (partlySent > 0)
+        console.info(`${name}: ${partlySent} send(s) resolved with partitions unsent, resent whole`);
       if (report.missing.length > 0) {
         // A second, fresh consumer: missing from Kafka, or only from the first consumer's view?
         const again = await consumeAll(brokers, [cluster.topic(aggregateType)], {
@@ -64,7 +69,9 @@ describe('fault: a 3-broker Kafka cluster (replication factor 3, min.insync.repl
           timeoutMs: 60_000,
         });
         const found = new Set(again.map((record) => record.headers.id));
-        console.info(`missing ${report.missing.length}; a fresh consumer finds ${report.missing.filter((id) => found.has(id)).length} of them`);
+        console.info(
+          `missing ${report.missing.length}; a fresh consumer finds ${report.missing.filter((id) => found.has(id)).length} of them`,
+        );
       }
       recordFault(name, report);
       expect(expectNoLoss(report)).toEqual([]);
@@ -102,7 +109,9 @@ describe('fault: a 3-broker Kafka cluster (replication factor 3, min.insync.repl
     });
   });
 
-  it('two brokers stopped (min.insync.replicas unmet): holds, confirms nothing, catches up when one returns', { timeout: 400_000 }, async (context) => {
+  it('two brokers stopped (min.insync.replicas unmet): holds, confirms nothing, catches up when one returns', {
+    timeout: 400_000,
+  }, async (context) => {
     if (serviceUrls().kind !== 'local-stack')
       context.skip('needs the local stack, which kills and starts brokers');
     await underFault('kafka cluster: 2 of 3 brokers stopped 20 s', 'minisr', async () => {
@@ -113,7 +122,12 @@ describe('fault: a 3-broker Kafka cluster (replication factor 3, min.insync.repl
       const held = await cluster.confirmedFlushLsn();
       await delay(15_000);
       expect(await cluster.confirmedFlushLsn()).toBe(held);
+      // One broker back makes two in-sync replicas: the relay catches up before the third returns.
       await stackCommand('cluster-broker', 'start', '2');
+      await waitFor(async () => (await cluster.confirmedFlushLsn()) !== held, {
+        timeoutMs: 90_000,
+        message: 'the slot confirmed past the hold with two brokers',
+      });
       await stackCommand('cluster-broker', 'start', '3');
     });
   });

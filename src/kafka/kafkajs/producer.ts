@@ -1,5 +1,14 @@
-import { CompressionTypes, type Kafka, Partitioners, type Producer, type TopicMessages } from 'kafkajs';
+import {
+  CompressionTypes,
+  type ICustomPartitioner,
+  type Kafka,
+  Partitioners,
+  type Producer,
+  type RecordMetadata,
+  type TopicMessages,
+} from 'kafkajs';
 import type { Compression } from '../../config/relay-config.js';
+import { KafkaSendError } from '../../errors.js';
 import { CLIENT_RETRY } from './client.js';
 
 /** What the sink needs of a producer; a fake in unit tests, kafkajs in the relay. */
@@ -22,6 +31,8 @@ const COMPRESSION: Record<Compression, CompressionTypes> = {
  */
 export class KafkajsProducer implements BatchProducer {
   private producer: Producer;
+  /** Every topic-partition kafkajs's partitioner chose during the send in progress. */
+  private readonly targeted = new Set<string>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -35,7 +46,20 @@ export class KafkajsProducer implements BatchProducer {
   }
 
   async send(topicMessages: TopicMessages[]): Promise<void> {
-    await this.producer.sendBatch({ topicMessages, acks: -1, compression: COMPRESSION[this.compression] });
+    this.targeted.clear();
+    const acknowledged = await this.producer.sendBatch({
+      topicMessages,
+      acks: -1,
+      compression: COMPRESSION[this.compression],
+    });
+    const missing = unacknowledgedPartitions(this.targeted, acknowledged);
+    if (missing.length > 0) {
+      throw new KafkaSendError(
+        `Kafka: kafkajs resolved a send without an acknowledgement for ${missing.join(', ')} (a leader moved during its retries); resending the batch`,
+        undefined,
+        true,
+      );
+    }
   }
 
   async reset(): Promise<void> {
@@ -48,14 +72,43 @@ export class KafkajsProducer implements BatchProducer {
     return this.producer.disconnect();
   }
 
+  /**
+   * The Java client's murmur2 partitioner (the same key lands where Debezium put it), noting each
+   * choice. kafkajs 2.2.4 keeps a broker's response across its internal retries: when a partition
+   * moves to a broker that already answered, its messages are never sent, yet sendBatch resolves
+   * (tulios/kafkajs#1303). The notes let send() catch that and fail the batch, which is resent whole.
+   */
+  private readonly recordingPartitioner: ICustomPartitioner = () => {
+    const partition = Partitioners.DefaultPartitioner();
+    return (args) => {
+      const chosen = partition(args);
+      this.targeted.add(partitionName(args.topic, chosen));
+      return chosen;
+    };
+  };
+
   private create(): Producer {
     return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
-      // The Java client's murmur2 partitioner: the same key lands where Debezium put it.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: this.recordingPartitioner,
       retry: CLIENT_RETRY,
     });
   }
+}
+
+function partitionName(topic: string, partition: number): string {
+  return `${topic}[${partition}]`;
+}
+
+/** The targeted topic-partitions that no broker acknowledged, in kafkajs's sendBatch result. */
+export function unacknowledgedPartitions(
+  targeted: ReadonlySet<string>,
+  acknowledged: readonly RecordMetadata[],
+): string[] {
+  const answered = new Set(
+    acknowledged.map(({ topicName, partition }) => partitionName(topicName, partition)),
+  );
+  return [...targeted].filter((name) => !answered.has(name));
 }
