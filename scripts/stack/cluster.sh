@@ -31,6 +31,7 @@ cluster_node() {
   KAFKA_REPLICATION=3
   KAFKA_MIN_ISR=2
   KAFKA_HEAP=384m
+  KAFKA_SECURE=false
   mkdir -p "$KAFKA_HOME"
 }
 

@@ -36,9 +36,9 @@ kafka_write_config() {
 process.roles=broker,controller
 node.id=${KAFKA_NODE_ID:-1}
 $(if [[ -n ${KAFKA_QUORUM:-} ]]; then echo "controller.quorum.voters=$KAFKA_QUORUM"; else echo "controller.quorum.bootstrap.servers=$KAFKA_CONTROLLER"; fi)
-listeners=PLAINTEXT://$KAFKA_BROKERS,CONTROLLER://$KAFKA_CONTROLLER
-advertised.listeners=PLAINTEXT://$KAFKA_BROKERS,CONTROLLER://$KAFKA_CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://$KAFKA_BROKERS,CONTROLLER://$KAFKA_CONTROLLER$(kafka_secure_listeners)
+advertised.listeners=PLAINTEXT://$KAFKA_BROKERS,CONTROLLER://$KAFKA_CONTROLLER$(kafka_secure_listeners)
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$KAFKA_HOME/data
@@ -57,6 +57,7 @@ group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=4
 EOF
+  kafka_security_config >>"$KAFKA_HOME/server.properties"
   cat >"$KAFKA_HOME/log4j2.properties" <<EOF
 # Written by scripts/stack.sh: the broker logs INFO to server.log (rolled at 20 MB), WARN and above to kafka.log.
 appender.stdout.type=Console
@@ -88,19 +89,72 @@ logger.network.level=WARN
 EOF
 }
 
+kafka_secure() { [[ ${KAFKA_SECURE:-} == true ]]; }
+
+kafka_secure_listeners() {
+  if kafka_secure; then echo ",SASL_SSL://$KAFKA_SASL_SSL_BROKERS,SSL://$KAFKA_SSL_BROKERS"; fi
+}
+
+# The secure listeners' settings. SASL_SSL takes SCRAM (users made at format) and PLAIN (users in its
+# JAAS line); SSL requires a client certificate, whose CN is the principal (CN=relay is User:relay).
+# ACLs (StandardAuthorizer) then decide what each principal may do; PLAINTEXT and the controller
+# listener stay open as User:ANONYMOUS, a super user, for the tests' own clients and the broker itself.
+kafka_security_config() {
+  kafka_secure || return 0
+  cat <<EOF
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS;User:admin
+allow.everyone.if.no.acl.found=false
+sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_admin="$KAFKA_ADMIN_PASSWORD" user_$KAFKA_RELAY_USER="$KAFKA_RELAY_PASSWORD";
+listener.name.ssl.ssl.client.auth=required
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS_HOME/server.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_HOME/ca.crt
+ssl.principal.mapping.rules=RULE:^CN=([^,]+).*\$/\$1/,DEFAULT
+EOF
+}
+
+# What the relay's principal may do (docs/production.md lists the same): write the outbox topics
+# and the dead-letter topic, and use an idempotent producer. Idempotent: run at every `up`.
+kafka_grant_relay() {
+  kafka_secure || return 0
+  node "$ROOT/scripts/kafka/grant-relay.mjs" "$KAFKA_BROKERS" "User:$KAFKA_RELAY_USER" >>"$KAFKA_LOG" 2>&1 ||
+    {
+      show_tail "$KAFKA_LOG"
+      die "could not create the relay's ACLs on $KAFKA_BROKERS"
+    }
+}
+
 kafka_format() {
+  # A broker formatted before the stack had secure listeners lacks their SCRAM users: start it afresh.
+  if kafka_secure && [[ -f $KAFKA_HOME/data/meta.properties && ! -f $KAFKA_HOME/data/stack-scram-users ]]; then
+    log "kafka storage predates the SCRAM users: formatting it afresh"
+    rm -rf "$KAFKA_HOME/data"
+    mkdir -p "$KAFKA_HOME/data"
+  fi
   [[ -f $KAFKA_HOME/data/meta.properties ]] && return 0
-  local start cluster_id quorum=(--standalone)
+  local start cluster_id quorum=(--standalone) scram=()
   start=$(now)
+  # SCRAM credentials go into the metadata log at format.
+  if kafka_secure; then scram=(
+    --add-scram "SCRAM-SHA-512=[name=admin,password=$KAFKA_ADMIN_PASSWORD]"
+    --add-scram "SCRAM-SHA-512=[name=$KAFKA_RELAY_USER,password=$KAFKA_RELAY_PASSWORD]"
+    --add-scram "SCRAM-SHA-256=[name=$KAFKA_RELAY_USER,password=$KAFKA_RELAY_PASSWORD]"
+  ); fi
   cluster_id=${KAFKA_CLUSTER_ID:-$(java -cp "$KAFKA_LIB/*" kafka.tools.StorageTool random-uuid)}
   # A static quorum (controller.quorum.voters) is formatted as it is; one node formats itself as the quorum.
   [[ -n ${KAFKA_QUORUM:-} ]] && quorum=()
   java -cp "$KAFKA_LIB/*" -Dlog4j2.configurationFile="$KAFKA_HOME/log4j2.properties" kafka.tools.StorageTool \
-    format -t "$cluster_id" -c "$KAFKA_HOME/server.properties" "${quorum[@]}" >>"$KAFKA_LOG" 2>&1 ||
+    format -t "$cluster_id" -c "$KAFKA_HOME/server.properties" "${quorum[@]}" "${scram[@]}" >>"$KAFKA_LOG" 2>&1 ||
     {
       show_tail "$KAFKA_LOG"
       die "kafka storage format failed"
     }
+  if kafka_secure; then touch "$KAFKA_HOME/data/stack-scram-users"; fi
   log "kafka storage formatted in $(since "$start") (cluster id $cluster_id)"
 }
 

@@ -104,14 +104,22 @@ max_connections = 200
 shared_buffers = 256MB
 wal_sender_timeout = 60s
 log_line_prefix = '%m [%p] %q%u@%d '
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
 EOF
+  tls_ensure
+  tls_install_pg_key "$home/data"
   # TCP (also for replication connections) with a password; trust only on the unix socket.
-  cat >"$home/data/pg_hba.conf" <<'EOF'
+  # The relay's role must come over TLS: its tests then prove the relay used it.
+  cat >"$home/data/pg_hba.conf" <<EOF
 # Written by scripts/stack.sh at every start.
-local   all          all                 trust
-local   replication  all                 trust
-host    all          all   127.0.0.1/32  scram-sha-256
-host    replication  all   127.0.0.1/32  scram-sha-256
+local     all          all                           trust
+local     replication  all                           trust
+hostnossl all          $PG_RELAY_ROLE  127.0.0.1/32  reject
+hostnossl replication  $PG_RELAY_ROLE  127.0.0.1/32  reject
+host      all          all             127.0.0.1/32  scram-sha-256
+host      replication  all             127.0.0.1/32  scram-sha-256
 EOF
   chown "$STACK_OS_USER:" "$home/data/stack.conf" "$home/data/pg_hba.conf"
 }
@@ -135,12 +143,23 @@ pg_start() {
     }
 }
 
-# pg_ensure_role HOME PORT: the outbox role (LOGIN REPLICATION CREATEDB) and its database, over the socket.
+# pg_ensure_role HOME PORT: the outbox role (LOGIN REPLICATION CREATEDB) and its database, the relay's role
+# (LOGIN REPLICATION, TLS only) and one without REPLICATION, over the socket.
 pg_ensure_role() {
   "$PG_CLIENT_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$1/sock" -p "$2" -U postgres -d postgres >/dev/null <<EOF
 DO \$\$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_ROLE') THEN
     CREATE ROLE $PG_ROLE LOGIN REPLICATION CREATEDB PASSWORD '$PG_PASSWORD';
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_RELAY_ROLE') THEN
+    CREATE ROLE $PG_RELAY_ROLE LOGIN REPLICATION PASSWORD '$PG_RELAY_PASSWORD';
+  END IF;
+  -- The tests read other roles' sessions (pg_stat_activity, pg_stat_ssl) as $PG_ROLE.
+  IF NOT pg_has_role('$PG_ROLE', 'pg_read_all_stats', 'MEMBER') THEN
+    GRANT pg_read_all_stats TO $PG_ROLE;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_READER_ROLE') THEN
+    CREATE ROLE $PG_READER_ROLE LOGIN PASSWORD '$PG_READER_PASSWORD';
   END IF;
 END \$\$;
 SELECT 'CREATE DATABASE $PG_DATABASE OWNER $PG_ROLE'
@@ -173,6 +192,8 @@ pg_up() {
   pg_init "$PG_HOME" "$PG_PORT" logical
   if pg_running "$PG_HOME"; then
     log "postgres already running (pid $(head -1 "$PG_HOME/data/postmaster.pid"))"
+    # The settings just written (TLS, pg_hba.conf) take effect without a restart.
+    as_os_user "$PG_BIN/pg_ctl" reload -D "$PG_HOME/data" -s
   else
     pg_start "$PG_HOME"
   fi
