@@ -99,6 +99,7 @@ function crossFieldProblems(config: RelayConfig): ConfigError[] {
       ),
     );
   }
+  problems.push(...kafkaTlsProblems(config));
   if (config.batchMaxBytes > config.maxInflightBytes) {
     problems.push(
       new ConfigError(
@@ -110,6 +111,34 @@ function crossFieldProblems(config: RelayConfig): ConfigError[] {
   problems.push(...avroProblems(config));
   if (!/\{[^}]+\}/.test(config.topicTemplate) && /[{}]/.test(config.topicTemplate)) {
     problems.push(new ConfigError('OUTBOX_TOPIC_TEMPLATE', 'has an unbalanced { or }; use {column_name}'));
+  }
+  return problems;
+}
+
+function kafkaTlsProblems(config: RelayConfig): ConfigError[] {
+  const problems: ConfigError[] = [];
+  const files = {
+    OUTBOX_KAFKA_SSL_CA_FILE: config.kafkaSslCaFile,
+    OUTBOX_KAFKA_SSL_CERT_FILE: config.kafkaSslCertFile,
+    OUTBOX_KAFKA_SSL_KEY_FILE: config.kafkaSslKeyFile,
+  };
+  for (const [name, value] of Object.entries(files)) {
+    if (value && !config.kafkaSsl) {
+      problems.push(new ConfigError(name, 'is set but OUTBOX_KAFKA_SSL is false; set OUTBOX_KAFKA_SSL=true'));
+    }
+  }
+  if (Boolean(config.kafkaSslCertFile) !== Boolean(config.kafkaSslKeyFile)) {
+    problems.push(
+      new ConfigError(
+        'OUTBOX_KAFKA_SSL_CERT_FILE',
+        'mutual TLS needs both OUTBOX_KAFKA_SSL_CERT_FILE and OUTBOX_KAFKA_SSL_KEY_FILE',
+      ),
+    );
+  }
+  if (config.kafkaSslKeyPassword && !config.kafkaSslKeyFile) {
+    problems.push(
+      new ConfigError('OUTBOX_KAFKA_SSL_KEY_PASSWORD', 'is set without OUTBOX_KAFKA_SSL_KEY_FILE'),
+    );
   }
   return problems;
 }

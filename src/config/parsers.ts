@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { splitHosts } from './postgres-url.js';
 
@@ -103,3 +104,24 @@ export const brokerList: Parser<string[]> = (raw, field) => {
   }
   return brokers;
 };
+
+/**
+ * The path of a PEM file holding a block of the given kind (CERTIFICATE, PRIVATE KEY), read now so
+ * that a wrong path is a configuration error, not a TLS failure later. Its content is never shown.
+ */
+export function pemFile(kind: 'CERTIFICATE' | 'PRIVATE KEY'): Parser<string> {
+  return (raw, field) => {
+    const path = raw.trim();
+    if (path === '') return '';
+    let content: string;
+    try {
+      content = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(field, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    }
+    if (!new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(content)) {
+      throw new ConfigError(field, `${path} holds no PEM ${kind} block (-----BEGIN ${kind}-----)`);
+    }
+    return path;
+  };
+}

@@ -25,3 +25,12 @@ export function hostOf(url: string): string {
     return '(unparsable URL)';
   }
 }
+
+/** The user a URL logs in as, for advice that names the role to change. */
+export function roleOf(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(splitHosts(url)[0] ?? url).username) || undefined;
+  } catch {
+    return undefined;
+  }
+}

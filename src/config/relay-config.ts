@@ -45,6 +45,11 @@ export interface RelayConfig {
   readonly kafkaClient: KafkaClient;
   readonly kafkaClientId: string;
   readonly kafkaSsl: boolean;
+  /** PEM files ('' when not set): the CA bundle, and a client certificate and key for mutual TLS. */
+  readonly kafkaSslCaFile: string;
+  readonly kafkaSslCertFile: string;
+  readonly kafkaSslKeyFile: string;
+  readonly kafkaSslKeyPassword: string;
   readonly kafkaSaslMechanism: SaslMechanism;
   readonly kafkaSaslUsername: string;
   readonly kafkaSaslPassword: string;

@@ -9,7 +9,12 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set([
   'databaseUrl',
   'connectionString',
   'kafkaSaslPassword',
+  'kafkaSslKeyPassword',
   'sasl',
+  // TLS options as clients carry them (kafkajs, pg): key material and the key's passphrase.
+  'ssl',
+  'passphrase',
+  'sslpassword',
   'schemaRegistryPassword',
   // An HTTP request's basic auth: the password, base64-encoded.
   'authorization',
@@ -75,8 +80,12 @@ export function lineScrubber(secrets: readonly string[]): (line: string) => stri
 /** The secret values of a database URL: its password, as written and decoded. */
 export function urlSecrets(url: string): string[] {
   try {
-    const password = new URL(splitHosts(url)[0] ?? url).password;
-    return password ? [password, decodeURIComponent(password)] : [];
+    const parsed = new URL(splitHosts(url)[0] ?? url);
+    const secrets = parsed.password ? [parsed.password, decodeURIComponent(parsed.password)] : [];
+    // libpq's sslpassword (an encrypted sslkey's password) travels in the query string.
+    const sslPassword = parsed.searchParams.get('sslpassword');
+    if (sslPassword) secrets.push(sslPassword, encodeURIComponent(sslPassword));
+    return secrets;
   } catch {
     return [];
   }

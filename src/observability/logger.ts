@@ -70,6 +70,7 @@ export function configSecrets(config: RelayConfig): string[] {
     ...urlSecrets(config.databaseUrl),
     ...urlSecrets(config.schemaRegistryUrl),
     config.kafkaSaslPassword,
+    config.kafkaSslKeyPassword,
     config.schemaRegistryPassword,
   ];
   return [...new Set(secrets.filter(Boolean))];

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { roleOf } from '../config/postgres-url.js';
 import { redactUrl } from '../config/redact.js';
 import { classifyPgError } from './pg-errors.js';
 import { resolvePrimary } from './primary.js';
@@ -15,7 +16,7 @@ export async function connectMetadata(databaseUrl: string, applicationName: stri
     return client;
   } catch (error) {
     await client.end().catch(() => undefined);
-    const classified = classifyPgError(error, `PostgreSQL at ${redactUrl(databaseUrl)}`);
+    const classified = classifyPgError(error, `PostgreSQL at ${redactUrl(databaseUrl)}`, roleOf(databaseUrl));
     classified.message = `cannot connect to PostgreSQL at ${redactUrl(databaseUrl)}: ${classified.message}`;
     throw classified;
   }

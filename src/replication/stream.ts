@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { roleOf } from '../config/postgres-url.js';
 import { DecodeError } from '../errors.js';
 import { formatLsn } from './lsn.js';
 import { classifyPgError } from './pg-errors.js';
@@ -63,7 +64,7 @@ export class ReplicationStream {
       await plain.connect();
     } catch (error) {
       await plain.end().catch(() => undefined);
-      throw classifyPgError(error, subject);
+      throw classifyPgError(error, subject, roleOf(this.options.connectionString));
     }
     const client = asReplicationClient(plain);
     this.client = client;

@@ -115,6 +115,60 @@ describe('loadConfig', () => {
   });
 });
 
+describe('Kafka TLS settings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outbox-tls-'));
+  const pem = (name: string, block: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, `-----BEGIN ${block}-----\nTUlJQg==\n-----END ${block}-----\n`);
+    return file;
+  };
+  const ca = pem('ca.crt', 'CERTIFICATE');
+  const key = pem('relay.key', 'ENCRYPTED PRIVATE KEY');
+  const tls = { ...env, OUTBOX_KAFKA_SSL: 'true' };
+
+  it('takes a CA file, and a client certificate with its key and password', () => {
+    const config = loadConfig({
+      env: {
+        ...tls,
+        OUTBOX_KAFKA_SSL_CA_FILE: ca,
+        OUTBOX_KAFKA_SSL_CERT_FILE: ca,
+        OUTBOX_KAFKA_SSL_KEY_FILE: key,
+        OUTBOX_KAFKA_SSL_KEY_PASSWORD: 'k3y-pass',
+      },
+    });
+    expect([config.kafkaSslCaFile, config.kafkaSslKeyFile, config.kafkaSslKeyPassword]).toEqual([
+      ca,
+      key,
+      'k3y-pass',
+    ]);
+    expect(JSON.stringify(redactConfig(config))).not.toContain('k3y-pass');
+  });
+
+  it('names the setting of a missing file, or of a file holding the wrong kind of PEM block', () => {
+    expect(() => loadConfig({ env: { ...tls, OUTBOX_KAFKA_SSL_CA_FILE: join(dir, 'none.crt') } })).toThrow(
+      /OUTBOX_KAFKA_SSL_CA_FILE: cannot read .*none\.crt: ENOENT/,
+    );
+    expect(() => loadConfig({ env: { ...tls, OUTBOX_KAFKA_SSL_CA_FILE: key } })).toThrow(
+      /OUTBOX_KAFKA_SSL_CA_FILE: .*relay\.key holds no PEM CERTIFICATE block/,
+    );
+    expect(() =>
+      loadConfig({ env: { ...tls, OUTBOX_KAFKA_SSL_CERT_FILE: ca, OUTBOX_KAFKA_SSL_KEY_FILE: ca } }),
+    ).toThrow(/OUTBOX_KAFKA_SSL_KEY_FILE: .*holds no PEM PRIVATE KEY block/);
+  });
+
+  it('refuses files without TLS, a certificate without its key, and a key password without a key', () => {
+    expect(() => loadConfig({ env: { ...env, OUTBOX_KAFKA_SSL_CA_FILE: ca } })).toThrow(
+      /OUTBOX_KAFKA_SSL_CA_FILE: is set but OUTBOX_KAFKA_SSL is false/,
+    );
+    expect(() => loadConfig({ env: { ...tls, OUTBOX_KAFKA_SSL_CERT_FILE: ca } })).toThrow(
+      /needs both OUTBOX_KAFKA_SSL_CERT_FILE and OUTBOX_KAFKA_SSL_KEY_FILE/,
+    );
+    expect(() => loadConfig({ env: { ...tls, OUTBOX_KAFKA_SSL_KEY_PASSWORD: 'x' } })).toThrow(
+      /OUTBOX_KAFKA_SSL_KEY_PASSWORD: is set without OUTBOX_KAFKA_SSL_KEY_FILE/,
+    );
+  });
+});
+
 describe('Avro settings', () => {
   const avro = { ...env, OUTBOX_VALUE_ENCODING: 'avro' };
 

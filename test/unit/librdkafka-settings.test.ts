@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { librdkafkaSettings } from '../../src/kafka/librdkafka/settings.js';
@@ -50,5 +53,24 @@ describe('librdkafka producer settings', () => {
     expect(sasl['sasl.mechanisms']).toBe('SCRAM-SHA-512');
     expect(sasl['sasl.username']).toBe('relay');
     expect(sasl['sasl.password']).toBe('s3cret');
+    const dir = mkdtempSync(join(tmpdir(), 'outbox-tls-'));
+    const [ca, key] = ['CERTIFICATE', 'PRIVATE KEY'].map((block, index) => {
+      const file = join(dir, `file${index}.pem`);
+      writeFileSync(file, `-----BEGIN ${block}-----\nTUlJQg==\n-----END ${block}-----\n`);
+      return file;
+    });
+    const mutual = settings({
+      OUTBOX_KAFKA_SSL: 'true',
+      OUTBOX_KAFKA_SSL_CA_FILE: ca ?? '',
+      OUTBOX_KAFKA_SSL_CERT_FILE: ca ?? '',
+      OUTBOX_KAFKA_SSL_KEY_FILE: key ?? '',
+      OUTBOX_KAFKA_SSL_KEY_PASSWORD: 'k3y',
+    }).global;
+    expect(mutual['security.protocol']).toBe('ssl');
+    expect(mutual['ssl.ca.location']).toBe(ca);
+    expect(mutual['ssl.certificate.location']).toBe(ca);
+    expect(mutual['ssl.key.location']).toBe(key);
+    expect(mutual['ssl.key.password']).toBe('k3y');
+    expect(settings({ OUTBOX_KAFKA_SSL: 'true' }).global['ssl.ca.location']).toBeUndefined();
   });
 });

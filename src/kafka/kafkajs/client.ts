@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../../config/relay-config.js';
@@ -12,7 +14,7 @@ export function createKafka(config: RelayConfig, logger: Logger): Kafka {
   const options: KafkaConfig = {
     clientId: config.kafkaClientId,
     brokers: [...config.kafkaBrokers],
-    ssl: config.kafkaSsl,
+    ssl: tlsOptions(config),
     retry: CLIENT_RETRY,
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry) => forward(logger, entry),
@@ -20,6 +22,18 @@ export function createKafka(config: RelayConfig, logger: Logger): Kafka {
   const sasl = saslOptions(config);
   if (sasl) options.sasl = sasl;
   return new Kafka(options);
+}
+
+/** Node's TLS options from the PEM files: a CA file replaces the system's CAs, as in librdkafka. */
+function tlsOptions(config: RelayConfig): ConnectionOptions | boolean {
+  const { kafkaSsl, kafkaSslCaFile: ca, kafkaSslCertFile: cert, kafkaSslKeyFile: key } = config;
+  if (!kafkaSsl || (!ca && !cert)) return kafkaSsl;
+  const options: ConnectionOptions = {};
+  if (ca) options.ca = [readFileSync(ca, 'utf8')];
+  if (cert) options.cert = readFileSync(cert, 'utf8');
+  if (key) options.key = readFileSync(key, 'utf8');
+  if (config.kafkaSslKeyPassword) options.passphrase = config.kafkaSslKeyPassword;
+  return options;
 }
 
 function saslOptions(config: RelayConfig): SASLOptions | undefined {

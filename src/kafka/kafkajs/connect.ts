@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../../config/relay-config.js';
+import { connectFailed } from '../connect-failure.js';
 import type { SinkObserver } from '../record-sink.js';
-import { brokersUnreachable } from '../unreachable.js';
 import { createKafka } from './client.js';
 import { KafkajsProducer } from './producer.js';
 import { classifyKafkaError } from './send-errors.js';
@@ -18,7 +18,7 @@ export async function connectKafkajsSink(
     await producer.connect();
   } catch (error) {
     const failure = classifyKafkaError(error);
-    throw brokersUnreachable(config, failure.message, failure.brokerErrorType, error);
+    throw connectFailed(config, failure.message, failure.brokerErrorType, error);
   }
   return new KafkajsSink(producer, config, observer);
 }

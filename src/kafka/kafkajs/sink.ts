@@ -1,4 +1,6 @@
+import { KafkaSendError } from '../../errors.js';
 import { retryWhileRetriable } from '../../lifecycle/backoff.js';
+import { TOPIC_ACL_ADVICE } from '../connect-failure.js';
 import type { Delivery } from '../delivery.js';
 import type { RecordSink, SinkObserver } from '../record-sink.js';
 import { FailureSignal, IdleWaiters } from '../sink-signals.js';
@@ -90,7 +92,7 @@ export class KafkajsSink implements RecordSink {
       await this.sendWithRetry(batch);
     } catch (error) {
       this.sending = false;
-      if (!this.abort.signal.aborted) this.failure.fail(error);
+      if (!this.abort.signal.aborted) this.failure.fail(namingTopics(error, batch));
       return this.notifyIfIdle();
     }
     this.sending = false;
@@ -124,4 +126,19 @@ export class KafkajsSink implements RecordSink {
   private notifyIfIdle(): void {
     if (this.isIdle) this.idleWaiters.release();
   }
+}
+
+/** kafkajs says which topics a denial is about only in its metadata; the batch knows them. */
+function namingTopics(error: unknown, batch: readonly Delivery[]): unknown {
+  if (!(error instanceof KafkaSendError) || error.brokerErrorType !== 'TOPIC_AUTHORIZATION_FAILED')
+    return error;
+  const topics = [...new Set(batch.map((delivery) => delivery.record.topic))].join(', ');
+  return new KafkaSendError(
+    `${error.message} (sending to ${topics}); ${TOPIC_ACL_ADVICE}`,
+    error.brokerErrorType,
+    false,
+    {
+      cause: error,
+    },
+  );
 }

@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../../config/relay-config.js';
 import { KafkaSendError } from '../../errors.js';
+import { connectFailed } from '../connect-failure.js';
 import type { SinkObserver } from '../record-sink.js';
-import { brokersUnreachable } from '../unreachable.js';
 import type { LibrdkafkaFailure } from './errors.js';
 import { type Librdkafka, loadLibrdkafka } from './load.js';
 import { librdkafkaSettings } from './settings.js';
 import { LibrdkafkaSink, type NativeProducer } from './sink.js';
+
+/** syslog's level for errors: librdkafka logs why a broker connection failed at this level. */
+const SYSLOG_ERROR = 3;
 
 /** How long the first metadata request may take before the brokers count as unreachable. */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -30,14 +33,21 @@ export async function connectLibrdkafkaSink(
   const settings = librdkafkaSettings(config);
   const producer = new client.Producer(settings.global, settings.topic);
   const log = logger.child({ component: 'librdkafka' });
-  producer.on('event.log', (event: LogEvent) => log.debug({ facility: event.fac }, event.message));
+  // A failed connect reports only "broker transport failure"; the why (TLS, SASL) is in the log.
+  let lastFailure: string | undefined;
+  producer.on('event.log', (event: LogEvent) => {
+    log.debug({ facility: event.fac }, event.message);
+    if (event.severity <= SYSLOG_ERROR) lastFailure = withoutThreadAndTiming(event.message);
+  });
   try {
     await connect(producer);
   } catch (error) {
     // The client disconnected itself when its first metadata request failed.
     const failure = errors.toSendError(error as LibrdkafkaFailure, 'cannot connect');
-    if (failure.brokerErrorType === undefined)
-      throw brokersUnreachable(config, failure.message, undefined, error);
+    if (failure.brokerErrorType === undefined) {
+      const detail = lastFailure ? `${failure.message}: ${lastFailure}` : failure.message;
+      throw connectFailed(config, detail, undefined, error);
+    }
     throw new KafkaSendError(failure.message, failure.brokerErrorType, false, { cause: error });
   }
   // Delivery reports reach the event loop from librdkafka's own thread, as they arrive.
@@ -49,4 +59,9 @@ function connect(producer: Producer): Promise<void> {
   return new Promise((resolve, reject) => {
     producer.connect({ timeout: CONNECT_TIMEOUT_MS }, (error) => (error ? reject(error) : resolve()));
   });
+}
+
+/** "[thrd:…]: sasl_ssl://host:port/bootstrap: SSL handshake failed: … (after 4ms in state …)" without its thread and timing. */
+function withoutThreadAndTiming(message: string): string {
+  return message.replace(/^\[thrd:[^\]]*\]:\s*/, '').replace(/\s*\(after \d+ms in state [^)]*\)$/, '');
 }

@@ -1,4 +1,5 @@
 import { KafkaSendError } from '../../errors.js';
+import { TOPIC_ACL_ADVICE } from '../connect-failure.js';
 
 /** What librdkafka reports: a LibrdKafkaError, or a bare error code in a delivery report. */
 export interface LibrdkafkaFailure {
@@ -107,6 +108,7 @@ function hint(name: string): string {
   if (name === 'ERR__SSL') return '; check OUTBOX_KAFKA_SSL and the brokers’ certificates';
   if (name === 'ERR_MSG_SIZE_TOO_LARGE')
     return "; keep OUTBOX_MAX_RECORD_BYTES under the broker's message.max.bytes";
-  if (name.endsWith('AUTHORIZATION_FAILED')) return "; grant the relay's principal WRITE on the topic";
+  if (name === 'ERR_TOPIC_AUTHORIZATION_FAILED') return `; ${TOPIC_ACL_ADVICE}`;
+  if (name.endsWith('AUTHORIZATION_FAILED')) return "; grant the relay's principal the ACL this names";
   return '';
 }

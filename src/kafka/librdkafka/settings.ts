@@ -50,11 +50,15 @@ export function librdkafkaSettings(config: RelayConfig): LibrdkafkaSettings {
 function securitySettings(config: RelayConfig): ProducerGlobalConfig {
   const sasl = config.kafkaSaslMechanism !== 'none';
   const protocol = `${sasl ? 'sasl_' : ''}${config.kafkaSsl ? 'ssl' : 'plaintext'}` as const;
-  if (!sasl) return { 'security.protocol': protocol };
-  return {
-    'security.protocol': protocol,
-    'sasl.mechanisms': config.kafkaSaslMechanism.toUpperCase(),
-    'sasl.username': config.kafkaSaslUsername,
-    'sasl.password': config.kafkaSaslPassword,
-  };
+  const settings: ProducerGlobalConfig = { 'security.protocol': protocol };
+  if (config.kafkaSslCaFile) settings['ssl.ca.location'] = config.kafkaSslCaFile;
+  if (config.kafkaSslCertFile) settings['ssl.certificate.location'] = config.kafkaSslCertFile;
+  if (config.kafkaSslKeyFile) settings['ssl.key.location'] = config.kafkaSslKeyFile;
+  if (config.kafkaSslKeyPassword) settings['ssl.key.password'] = config.kafkaSslKeyPassword;
+  if (sasl) {
+    settings['sasl.mechanisms'] = config.kafkaSaslMechanism.toUpperCase();
+    settings['sasl.username'] = config.kafkaSaslUsername;
+    settings['sasl.password'] = config.kafkaSaslPassword;
+  }
+  return settings;
 }
