@@ -9,8 +9,21 @@ const PER_SINK = [
   'test/integration/partitioner.test.ts',
   'test/integration/column-types.test.ts',
   'test/integration/memory.test.ts',
+  'test/integration/secure-transport.test.ts',
   'test/faults/**/*.test.ts',
 ];
+
+/**
+ * Run again with the relay over TLS (test/support/secure-transport.ts): to Kafka as User:relay by
+ * SASL/SCRAM-SHA-512 or by client certificate, to PostgreSQL with verify-full as its own role.
+ */
+const SECURE_TESTS = ['test/integration/delivery.test.ts'];
+const SECURE_RUNS = [
+  ['sasl-scram', 'librdkafka'],
+  ['sasl-scram', 'kafkajs'],
+  ['mtls', 'librdkafka'],
+  ['mtls', 'kafkajs'],
+] as const;
 
 const integration = {
   globalSetup: ['test/support/global-setup.ts'],
@@ -51,6 +64,15 @@ export default defineConfig({
           ...integration,
         },
       },
+      ...SECURE_RUNS.map(([transport, client]) => ({
+        test: {
+          name: `${transport}-${client}`,
+          include: SECURE_TESTS,
+          env: { OUTBOX_KAFKA_CLIENT: client, TEST_TRANSPORT: transport },
+          sequence: { groupOrder: 2 },
+          ...integration,
+        },
+      })),
     ],
   },
 });

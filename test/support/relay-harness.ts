@@ -11,6 +11,14 @@ import { readSlotState } from '../../src/replication/slot-state.js';
 import { createTestDatabase } from './database.js';
 import { uniqueTopicPrefix } from './kafka.js';
 import { OUTBOX_ENV, OutboxWriter } from './outbox.js';
+import {
+  GRANTED_TOPIC_PREFIX,
+  grantOutboxRead,
+  requestedTransport,
+  secureRelayEnv,
+  secureStack,
+  type Transport,
+} from './secure-transport.js';
 import { serviceUrls } from './services.js';
 
 export interface OutboxFixture {
@@ -28,14 +36,22 @@ export interface OutboxFixture {
   dispose(): Promise<void>;
 }
 
-/** A fresh database with the default outbox table, publication and slot; unique topics. */
+/**
+ * A fresh database with the default outbox table, publication and slot; unique topics. Under
+ * TEST_TRANSPORT the relay (not the test's own clients) goes over TLS: to Kafka's secure listener
+ * as User:relay, and to PostgreSQL with verify-full as the relay's role, granted SELECT on the outbox.
+ */
 export async function createOutboxFixture(
   name: string,
   extraEnv: Record<string, string> = {},
+  transport: Transport | undefined = requestedTransport(),
 ): Promise<OutboxFixture> {
   const { kafkaBrokers } = serviceUrls();
+  const stack = transport ? await secureStack() : undefined;
+  if (transport && !stack)
+    throw new Error(`TEST_TRANSPORT=${transport} needs the local stack's secure listeners`);
   const database = await createTestDatabase(name);
-  const prefix = uniqueTopicPrefix();
+  const prefix = `${stack ? GRANTED_TOPIC_PREFIX : ''}${uniqueTopicPrefix()}`;
   // Slots are global to the server: one per test database.
   const slot = `slot_${database.name}`;
   const env = {
@@ -46,6 +62,10 @@ export async function createOutboxFixture(
   const config = loadConfig({ env });
   const metadata = await connectMetadata(database.url, 'test');
   await initialize(metadata, config, layoutFromConfig(config), { createTable: true });
+  if (transport && stack) {
+    await grantOutboxRead(database.url, config.table, stack.pgRelayRole);
+    Object.assign(env, secureRelayEnv(stack, transport, database.url));
+  }
   const relays: OutboxRelay[] = [];
   return {
     databaseUrl: database.url,
@@ -77,10 +97,11 @@ export async function createOutboxFixture(
 export function useOutboxFixture(
   name: string,
   extraEnv: Record<string, string> = {},
+  transport: Transport | undefined = requestedTransport(),
 ): { readonly fixture: OutboxFixture; readonly writer: OutboxWriter } {
   const context = {} as { fixture: OutboxFixture; writer: OutboxWriter };
   beforeAll(async () => {
-    context.fixture = await createOutboxFixture(name, extraEnv);
+    context.fixture = await createOutboxFixture(name, extraEnv, transport);
     context.writer = await OutboxWriter.connect(context.fixture.databaseUrl);
   });
   afterAll(async () => {
