@@ -4,7 +4,8 @@
 // Usage: node scripts/kafka/grant-relay.mjs 127.0.0.1:19092 User:relay
 import kafkajs from 'kafkajs';
 
-const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } = kafkajs;
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } =
+  kafkajs;
 
 const [brokers = '127.0.0.1:19092', principal = 'User:relay'] = process.argv.slice(2);
 
@@ -23,11 +24,20 @@ const acl = [
     grant(AclResourceTypes.TOPIC, 'outbox.event.', ResourcePatternTypes.PREFIXED, operation),
     grant(AclResourceTypes.TOPIC, 'outbox.dlq', ResourcePatternTypes.LITERAL, operation),
   ]),
-  grant(AclResourceTypes.CLUSTER, 'kafka-cluster', ResourcePatternTypes.LITERAL, AclOperationTypes.IDEMPOTENT_WRITE),
+  grant(
+    AclResourceTypes.CLUSTER,
+    'kafka-cluster',
+    ResourcePatternTypes.LITERAL,
+    AclOperationTypes.IDEMPOTENT_WRITE,
+  ),
   grant(AclResourceTypes.CLUSTER, 'kafka-cluster', ResourcePatternTypes.LITERAL, AclOperationTypes.DESCRIBE),
 ];
 
-const admin = new Kafka({ clientId: 'stack-acls', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+const admin = new Kafka({
+  clientId: 'stack-acls',
+  brokers: brokers.split(','),
+  logLevel: logLevel.NOTHING,
+}).admin();
 await admin.connect();
 try {
   await admin.createAcls({ acl });
