@@ -41,6 +41,8 @@ install_build_packages() {
     echo "note: apt-get could not install ${missing[*]} (see .stack/apt.log)" >&2
 }
 
+librdkafka_installed() { node -e 'require("@confluentinc/kafka-javascript")' >/dev/null 2>&1; }
+
 # True when there is no node_modules, or package-lock.json changed since it was installed.
 dependencies_outdated() {
   [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]
@@ -58,8 +60,15 @@ install_dependencies() {
     grep '^npm error' .stack/npm-ci.log | head -n 20
     return 1
   fi
-  if ! node -e 'require("@confluentinc/kafka-javascript")' >/dev/null 2>&1; then
-    echo "note: @confluentinc/kafka-javascript did not install (see .stack/npm-ci.log):" \
+  # npm skips an optional dependency that failed to fetch or build without a word (seen once when
+  # another npm install shared the cache): one more try, with its reasons in the log this time.
+  if ! librdkafka_installed; then
+    echo "@confluentinc/kafka-javascript was skipped; npm ci once more (log: .stack/npm-ci-retry.log)"
+    env "${build_env[@]}" npm ci --no-audit --no-fund --foreground-scripts --loglevel=verbose \
+      >.stack/npm-ci-retry.log 2>&1 || { grep '^npm error' .stack/npm-ci-retry.log | head -n 20; return 1; }
+  fi
+  if ! librdkafka_installed; then
+    echo "note: @confluentinc/kafka-javascript did not install (see .stack/npm-ci*.log):" \
       "the librdkafka sink is unavailable; OUTBOX_KAFKA_CLIENT=kafkajs works without it" >&2
   fi
   echo "dependencies installed in $((SECONDS - start))s"

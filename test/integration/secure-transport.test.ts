@@ -14,7 +14,7 @@ import {
 import { serviceUrls } from '../support/services.js';
 
 /**
- * The relay over TLS as a least-privilege principal: to Kafka by SASL/SCRAM-SHA-512 or a client
+ * The relay over TLS as a least-privilege principal: to Kafka by SASL (SCRAM-SHA-512, PLAIN) or a client
  * certificate, with ACLs, and to PostgreSQL with verify-full as a role with REPLICATION and SELECT
  * on the outbox only. Each wrong setting ends in an error that names it, with nothing confirmed;
  * and no run prints a password, a key or a certificate.
@@ -43,7 +43,7 @@ describe.skipIf(serviceUrls().kind !== 'local-stack')('secure transport: TLS, SA
     return output;
   }
 
-  it.each<Transport>(['sasl-scram', 'mtls'])(
+  it.each<Transport>(['sasl-scram', 'sasl-plain', 'mtls'])(
     'over %s (and PostgreSQL verify-full): delivers, and the sessions are encrypted',
     async (transport) => {
       const relay = startRelayProcess(['run'], {
@@ -124,7 +124,7 @@ describe.skipIf(serviceUrls().kind !== 'local-stack')('secure transport: TLS, SA
   });
 
   it('no run above printed a password, a key or a certificate', () => {
-    expect(outputs.length).toBeGreaterThanOrEqual(7);
+    expect(outputs.length).toBeGreaterThanOrEqual(8);
     const pemLines = (file: string) =>
       readFileSync(file, 'utf8')
         .split('\n')

@@ -22,8 +22,10 @@ export interface SecureStack {
   readonly pgReaderPassword: string;
 }
 
-/** How the relay reaches Kafka in a secure run: SASL/SCRAM-SHA-512 over TLS, or a client certificate. */
-export type Transport = 'sasl-scram' | 'mtls';
+/** How the relay reaches Kafka in a secure run: SASL (SCRAM-SHA-512 or PLAIN) over TLS, or a client certificate. */
+export type Transport = 'sasl-scram' | 'sasl-plain' | 'mtls';
+
+const TRANSPORTS: readonly Transport[] = ['sasl-scram', 'sasl-plain', 'mtls'];
 
 /** The ACLs of User:relay cover topics under this prefix (scripts/kafka/grant-relay.mjs). */
 export const GRANTED_TOPIC_PREFIX = 'outbox.event.';
@@ -32,9 +34,9 @@ export const GRANTED_TOPIC_PREFIX = 'outbox.event.';
 export function requestedTransport(): Transport | undefined {
   const value = process.env.TEST_TRANSPORT;
   if (value === undefined || value === '') return undefined;
-  if (value !== 'sasl-scram' && value !== 'mtls')
-    throw new Error(`TEST_TRANSPORT=${value}: expected sasl-scram or mtls`);
-  return value;
+  const transport = TRANSPORTS.find((known) => known === value);
+  if (!transport) throw new Error(`TEST_TRANSPORT=${value}: expected one of ${TRANSPORTS.join(', ')}`);
+  return transport;
 }
 
 /** A project asks for a transport that only the local stack has (containers have no secure listeners). */
@@ -81,11 +83,11 @@ export function verifiedUrl(databaseUrl: string, role: string, password: string,
 /** The relay's Kafka settings for a transport. */
 export function kafkaTransportEnv(stack: SecureStack, transport: Transport): Record<string, string> {
   const tls = { OUTBOX_KAFKA_SSL: 'true', OUTBOX_KAFKA_SSL_CA_FILE: stack.caFile };
-  if (transport === 'sasl-scram') {
+  if (transport !== 'mtls') {
     return {
       ...tls,
       KAFKA_BROKERS: stack.saslSslBrokers,
-      OUTBOX_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      OUTBOX_KAFKA_SASL_MECHANISM: transport === 'sasl-scram' ? 'scram-sha-512' : 'plain',
       OUTBOX_KAFKA_SASL_USERNAME: stack.kafkaUser,
       OUTBOX_KAFKA_SASL_PASSWORD: stack.kafkaPassword,
     };
