@@ -1,0 +1,17 @@
+/**
+ * outbox-relay/client: publish events from an application, in its own transaction, to the table
+ * (or as WAL messages) the relay reads. No dependency on Kafka or the relay. One adapter per
+ * library: outbox-relay/client/pg, /postgres-js, /knex, /kysely, /drizzle, /prisma, /typeorm.
+ */
+export { ENVELOPE_VERSION, type MessageEnvelope } from './envelope.js';
+export type { EventMap, EventOf, OutboxEvent } from './event.js';
+export { parseQualifiedName, quoteIdentifier } from './identifiers.js';
+export { DEBEZIUM_LAYOUT, DEFAULT_LAYOUT, type TableLayout } from './layout.js';
+export {
+  createOutbox,
+  DEFAULT_MESSAGE_PREFIX,
+  type Outbox,
+  type PublisherOptions,
+  type RunStatement,
+} from './publisher.js';
+export { numbered, questionMarks, type Statement } from './statement.js';

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { toEnvelope } from './envelope.js';
+import type { EventMap, EventOf, IdentifiedEvent, OutboxEvent } from './event.js';
+import { quotedTable, quoteIdentifier } from './identifiers.js';
+import { DEFAULT_LAYOUT, type TableLayout } from './layout.js';
+import { type Statement, StatementBuilder } from './statement.js';
+import { traceContextHeaders } from './trace-context.js';
+
+/** The prefix of the relay's WAL messages unless OUTBOX_MESSAGE_PREFIX says otherwise. */
+export const DEFAULT_MESSAGE_PREFIX = 'outbox';
+
+export interface PublisherOptions {
+  /** Where rows go: DEFAULT_LAYOUT, DEBEZIUM_LAYOUT or your own names. */
+  readonly layout?: TableLayout;
+  /**
+   * 'table' inserts rows into the outbox table; 'message' writes each event straight into the
+   * WAL with pg_logical_emit_message (no table; the relay needs OUTBOX_SOURCE=messages or both).
+   */
+  readonly via?: 'table' | 'message';
+  /** The WAL message prefix the relay listens for (OUTBOX_MESSAGE_PREFIX). */
+  readonly messagePrefix?: string;
+  /**
+   * Headers added to every event; the event's own headers win. By default the active span's
+   * W3C trace context (traceparent, tracestate) when @opentelemetry/api is installed.
+   */
+  readonly headers?: () => Readonly<Record<string, string>> | undefined;
+}
+
+/** Runs one statement in the caller's transaction: what each adapter provides. */
+export type RunStatement<Transaction> = (
+  transaction: Transaction,
+  statement: Statement,
+) => PromiseLike<unknown>;
+
+/** Publishes events in a transaction of one library (see the adapters in src/client/adapters). */
+export interface Outbox<Events extends EventMap, Transaction> {
+  /** Writes the events in the transaction, in order: they reach Kafka only if it commits. */
+  publish(transaction: Transaction, events: EventOf<Events> | readonly EventOf<Events>[]): Promise<void>;
+  /** The statement publish would run, for libraries without an adapter. */
+  statement(events: EventOf<Events> | readonly EventOf<Events>[]): Statement;
+}
+
+/** An outbox for one library, given how that library runs a statement in its transaction. */
+export function createOutbox<Events extends EventMap, Transaction>(
+  run: RunStatement<Transaction>,
+  options: PublisherOptions = {},
+): Outbox<Events, Transaction> {
+  const write = options.via === 'message' ? messageStatement : insertStatement;
+  const statement = (events: EventOf<Events> | readonly EventOf<Events>[]): Statement => {
+    const list: readonly OutboxEvent[] = Array.isArray(events) ? events : [events as OutboxEvent];
+    if (list.length === 0) throw new Error('publish: no events');
+    return write(
+      list.map((event) => identified(event, options)),
+      options,
+    );
+  };
+  return {
+    statement,
+    async publish(transaction, events) {
+      await run(transaction, statement(events));
+    },
+  };
+}
+
+function identified(event: OutboxEvent, options: PublisherOptions): IdentifiedEvent {
+  for (const field of ['aggregateType', 'aggregateId', 'eventType'] as const) {
+    if (typeof event[field] !== 'string' || event[field] === '') {
+      throw new Error(`publish: ${field} must be a non-empty string`);
+    }
+  }
+  if (event.payload === undefined) throw new Error('publish: payload is undefined; use null for none');
+  const added = (options.headers ?? traceContextHeaders)();
+  const headers = added || event.headers ? { ...added, ...event.headers } : undefined;
+  return { ...event, id: event.id ?? randomUUID(), headers };
+}
+
+/**
+ * One INSERT of every event, in order. Every value goes as text and is cast in SQL: each driver
+ * then sends the same bytes (postgres.js would JSON-encode a string it knows to be jsonb).
+ */
+function insertStatement(events: readonly IdentifiedEvent[], options: PublisherOptions): Statement {
+  const layout = options.layout ?? DEFAULT_LAYOUT;
+  const { columns } = layout;
+  const withHeaders = columns.headers !== undefined;
+  if (!withHeaders && events.some((event) => event.headers)) {
+    throw new Error(`publish: the table ${layout.table} has no headers column (layout.columns.headers)`);
+  }
+  const names = [columns.id, columns.aggregateType, columns.aggregateId, columns.eventType, columns.payload];
+  if (columns.headers !== undefined) names.push(columns.headers);
+  const idCast = layout.idType === 'text' ? '::text' : '::uuid';
+  const builder = new StatementBuilder().sql(
+    `INSERT INTO ${quotedTable(layout.table)} (${names.map(quoteIdentifier).join(', ')}) VALUES `,
+  );
+  events.forEach((event, index) => {
+    builder
+      .sql(index === 0 ? '(' : ', (')
+      .param(event.id)
+      .sql(`${idCast}, `);
+    builder.param(event.aggregateType).sql('::text, ').param(event.aggregateId).sql('::text, ');
+    builder.param(event.eventType).sql('::text, ').param(JSON.stringify(event.payload)).sql('::text::jsonb');
+    if (withHeaders)
+      builder
+        .sql(', ')
+        .param(event.headers ? JSON.stringify(event.headers) : null)
+        .sql('::text::jsonb');
+    builder.sql(')');
+  });
+  return builder.build();
+}
+
+/**
+ * One transactional WAL message per event, in order: a SELECT over the envelopes, each emitted
+ * after the ORDER BY (PostgreSQL evaluates volatile target-list functions after sorting). Each
+ * envelope is its own text parameter: not every library passes an array parameter as one.
+ */
+function messageStatement(events: readonly IdentifiedEvent[], options: PublisherOptions): Statement {
+  const builder = new StatementBuilder()
+    .sql('SELECT pg_logical_emit_message(true, ')
+    .param(options.messagePrefix ?? DEFAULT_MESSAGE_PREFIX)
+    .sql('::text, envelope) FROM (VALUES ');
+  events.forEach((event, index) => {
+    builder
+      .sql(index === 0 ? '(' : ', (')
+      .param(JSON.stringify(toEnvelope(event)))
+      .sql(`::text, ${index})`);
+  });
+  return builder.sql(') AS events(envelope, position) ORDER BY position').build();
+}
