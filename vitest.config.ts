@@ -25,6 +25,13 @@ const SECURE_RUNS = [
   ['mtls', 'kafkajs'],
 ] as const;
 
+/** Run again with events written as WAL messages (test/support/outbox.ts: WRITE_EVENTS_SQL). */
+const MESSAGE_TESTS = [
+  'test/integration/delivery.test.ts',
+  'test/integration/crash.test.ts',
+  'test/faults/relay-kill.test.ts',
+];
+
 const integration = {
   globalSetup: ['test/support/global-setup.ts'],
   // One file at a time: they share one PostgreSQL and one broker on 2 cores, and fault tests stop them.
@@ -61,6 +68,16 @@ export default defineConfig({
           include: PER_SINK,
           env: { OUTBOX_KAFKA_CLIENT: 'kafkajs' },
           sequence: { groupOrder: 1 },
+          ...integration,
+        },
+      },
+      {
+        // Events written as WAL messages (OUTBOX_SOURCE=messages) instead of table rows.
+        test: {
+          name: 'messages',
+          include: MESSAGE_TESTS,
+          env: { OUTBOX_SOURCE: 'messages' },
+          sequence: { groupOrder: 3 },
           ...integration,
         },
       },

@@ -204,6 +204,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
         slot: this.config.slot,
         publication: this.config.publication,
         applicationName: APPLICATION_NAME,
+        messages: this.config.source !== 'table',
       });
       const session = new ReplicationSession(
         stream,

@@ -11,11 +11,12 @@ import { AcknowledgementTally } from './observability/acknowledgement-tally.js';
 import { deadLetterRecord } from './outbox/dead-letter.js';
 import type { OutboxLayout } from './outbox/layout.js';
 import { compileRowMapper, isOutboxRelation, type RowMapper } from './outbox/mapper.js';
+import { envelopeValues, messageRelation } from './outbox/message-envelope.js';
 import { assertPublishableSize, type OutboxRecord } from './outbox/record.js';
 import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
 import { pgMicrosToUnixMs } from './replication/pg-time.js';
 import type { PgOutputMessage, RelationMessage, TupleValue } from './replication/pgoutput/messages.js';
-import type { TupleView } from './replication/pgoutput/tuple.js';
+import { TupleView } from './replication/pgoutput/tuple.js';
 import { type Keepalive, type WalChunk, walStartOf } from './replication/protocol.js';
 import type { ReplicationStream } from './replication/stream.js';
 
@@ -92,6 +93,8 @@ export class ReplicationSession {
   private received: Lsn = ZERO_LSN;
   private transaction: ReceivedTransaction | undefined;
   private outbox: OutboxTable | undefined;
+  /** Events written as WAL messages (OUTBOX_SOURCE=messages or both), mapped like rows. */
+  private readonly messages: OutboxTable | undefined;
   private draining = false;
 
   constructor(
@@ -104,6 +107,10 @@ export class ReplicationSession {
     startLsn: Lsn,
   ) {
     this.inflight = new InflightBudget(config.maxInflightEvents, config.maxInflightBytes);
+    if (config.source !== 'table') {
+      const relation = messageRelation(config);
+      this.messages = { relation, mapRow: compileRowMapper(layout, relation) };
+    }
     this.watermark = new Watermark(startLsn);
     this.tally = new AcknowledgementTally((topic, events, commitTimeMs) =>
       hooks.acknowledged(topic, events, commitTimeMs),
@@ -165,6 +172,11 @@ export class ReplicationSession {
         if (message.relationOid !== this.outbox?.relation.relationOid || !this.transaction) return;
         this.publishRow(this.transaction, this.outbox, message.tuple, wal);
         return;
+      case 'message':
+        if (!this.messages || !this.transaction || !message.transactional) return;
+        if (message.prefix !== this.config.messagePrefix) return;
+        this.publishMessage(this.transaction, this.messages, message.content, wal);
+        return;
       case 'begin':
         this.transaction = new ReceivedTransaction(
           this.watermark.begin(),
@@ -181,11 +193,10 @@ export class ReplicationSession {
         this.transaction = undefined;
         return;
       case 'relation':
-        if (!isOutboxRelation(this.layout, message)) return;
+        if (this.config.source === 'messages' || !isOutboxRelation(this.layout, message)) return;
         this.outbox = { relation: message, mapRow: compileRowMapper(this.layout, message) };
         this.logger.info({ columns: message.columns.map((c) => c.name) }, 'outbox table layout received');
         return;
-      case 'message':
       case 'ignored':
         return;
     }
@@ -216,6 +227,29 @@ export class ReplicationSession {
       deadLetter = (error) => this.deadLetter(error, context, topic);
     }
     this.publish(transaction, record, deadLetter);
+  }
+
+  /** An event written as a WAL message: its envelope becomes a row of the message relation. */
+  private publishMessage(
+    transaction: ReceivedTransaction,
+    messages: OutboxTable,
+    content: Buffer,
+    wal: WalChunk,
+  ): void {
+    let values: TupleValue[];
+    try {
+      values = envelopeValues(content, messages.relation, this.config);
+    } catch (error) {
+      if (!(error instanceof PoisonEventError)) throw error;
+      // The dead-letter record carries the message's content as it came, in the payload column.
+      const raw = messages.relation.columns.map(({ name }) =>
+        name === this.config.payloadColumn ? Buffer.from(content) : null,
+      );
+      const context = this.rowContext(transaction, messages.relation, TupleView.of(raw), wal);
+      this.publish(transaction, this.deadLetter(error, context, undefined), undefined);
+      return;
+    }
+    this.publishRow(transaction, messages, TupleView.of(values), wal);
   }
 
   /** Taken when the row arrives (a copy of its values): the row's view is reused for the next one. */

@@ -64,8 +64,15 @@ async function init(config: RelayConfig, args: CliArgs): Promise<number> {
     const done = (created: boolean, what: string) =>
       console.log(`${created ? 'created' : 'exists '}  ${what}`);
     console.log(`database ${redactUrl(config.databaseUrl)}`);
-    done(report.createdTable, `table ${config.table}`);
-    done(report.createdPublication, `publication ${config.publication} (inserts only)`);
+    if (config.source === 'messages') {
+      console.log(
+        `no table: events come as WAL messages with prefix '${config.messagePrefix}' (OUTBOX_SOURCE=messages)`,
+      );
+      done(report.createdPublication, `publication ${config.publication} (empty: pgoutput needs one)`);
+    } else {
+      done(report.createdTable, `table ${config.table}`);
+      done(report.createdPublication, `publication ${config.publication} (inserts only)`);
+    }
     if (report.addedTableToPublication)
       console.log(`added    ${config.table} to publication ${config.publication}`);
     const failover = {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { canonicalTable } from '../client/identifiers.js';
 import { ConfigError } from '../errors.js';
 import { splitHosts } from './postgres-url.js';
 
@@ -49,14 +50,30 @@ export const sqlName: Parser<string> = (raw, field) => {
   return raw;
 };
 
-/** `schema.table` or `table` (public schema). */
+/**
+ * `schema.table` or `table` (public schema), read as PostgreSQL reads it: unquoted parts fold to
+ * lower case, quoted ones keep their case ("App"."OutboxEvent"). Kept in one canonical spelling.
+ */
 export const qualifiedTable: Parser<string> = (raw, field) => {
-  const parts = raw.split('.');
-  if (parts.length > 2 || parts.some((part) => !/^[a-z_][a-z0-9_]{0,62}$/.test(part))) {
-    throw new ConfigError(field, `expected schema.table in lower case (e.g. public.outbox), got "${raw}"`);
+  try {
+    return canonicalTable(raw);
+  } catch {
+    throw new ConfigError(
+      field,
+      `expected schema.table, e.g. public.outbox, or with quotes to keep upper case, e.g. "App"."OutboxEvent"; got "${raw}"`,
+    );
   }
-  return parts.length === 1 ? `public.${raw}` : raw;
 };
+
+/** A column name, exactly as the table has it; surrounding double quotes (SQL's) are taken off. */
+export const columnName: Parser<string> = (raw, field) => {
+  const name = nonEmpty(raw, field);
+  const quoted = /^"((?:[^"]|"")+)"$/.exec(name);
+  return quoted ? (quoted[1] as string).replaceAll('""', '"') : name;
+};
+/** A column name, or empty for none. */
+export const optionalColumnName: Parser<string> = (raw, field) =>
+  raw.trim() === '' ? '' : columnName(raw, field);
 
 export const postgresUrl: Parser<string> = (raw, field) => {
   for (const single of splitHosts(raw)) {

@@ -4,6 +4,10 @@ export interface RelayConfig {
   readonly kafkaBrokers: readonly string[];
   readonly preset: Preset;
   readonly table: string;
+  /** Where events come from: rows of the outbox table, transactional WAL messages, or both. */
+  readonly source: OutboxSource;
+  /** The prefix of the WAL messages that are events (pg_logical_emit_message). */
+  readonly messagePrefix: string;
   readonly slot: string;
   readonly failoverSlot: boolean;
   readonly publication: string;
@@ -107,6 +111,9 @@ export type FieldEncoding = (typeof FIELD_ENCODINGS)[number];
  * `send`: the time the Kafka client sends the record (Debezium Server; near Kafka Connect's
  * processing time).
  */
+export const OUTBOX_SOURCES = ['table', 'messages', 'both'] as const;
+export type OutboxSource = (typeof OUTBOX_SOURCES)[number];
+
 export const RECORD_TIMESTAMPS = ['source', 'send'] as const;
 export type RecordTimestamp = (typeof RECORD_TIMESTAMPS)[number];
 

@@ -1,3 +1,4 @@
+import { parseQualifiedName } from '../client/identifiers.js';
 import type { RelayConfig } from '../config/relay-config.js';
 import { type Placement, parsePlacements } from './placement.js';
 import { compileTopicTemplate, type TopicTemplate } from './topic-template.js';
@@ -32,7 +33,7 @@ export interface OutboxLayout extends RecordFormat {
 }
 
 export function layoutFromConfig(config: RelayConfig): OutboxLayout {
-  const [schema = 'public', table = 'outbox'] = config.table.split('.');
+  const { schema, name: table } = parseQualifiedName(config.table);
   const optional = (value: string) => (value === '' ? undefined : value);
   return {
     schema,

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { parseQualifiedName } from '../client/identifiers.js';
 import type { RelayConfig } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import { type OutboxLayout, requiredColumns } from '../outbox/layout.js';
@@ -61,22 +62,24 @@ export async function checkOutboxTable(
   return { ...layout, notNullColumns: new Set(found.filter((c) => c.notNull).map((c) => c.name)) };
 }
 
+/** The publication must exist and, unless `table` is undefined (messages only), include the table. */
 export async function checkPublication(
   client: pg.ClientBase,
   publication: string,
-  table: string,
+  table: string | undefined,
 ): Promise<void> {
+  const target = table === undefined ? undefined : parseQualifiedName(table);
   const { rows } = await client.query<{ includes_table: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM pg_publication_tables
-                    WHERE pubname = $1 AND schemaname = split_part($2, '.', 1) AND tablename = split_part($2, '.', 2))
+                    WHERE pubname = $1 AND schemaname = $2 AND tablename = $3)
             AS includes_table
      FROM pg_publication WHERE pubname = $1`,
-    [publication, table],
+    [publication, target?.schema ?? null, target?.name ?? null],
   );
   if (!rows[0]) {
     throw new SetupError(`publication "${publication}" does not exist: run \`outbox-relay init\``);
   }
-  if (!rows[0].includes_table) {
+  if (table !== undefined && !rows[0].includes_table) {
     throw new SetupError(
       `publication "${publication}" does not include ${table}: run \`outbox-relay init\` (it adds the table) or set OUTBOX_PUBLICATION`,
     );
@@ -145,8 +148,9 @@ export async function preflight(
   layout: OutboxLayout,
 ): Promise<OutboxLayout> {
   await checkWalLevel(client);
-  const checked = await checkOutboxTable(client, config.table, layout);
-  await checkPublication(client, config.publication, config.table);
+  const withTable = config.source !== 'messages';
+  const checked = withTable ? await checkOutboxTable(client, config.table, layout) : layout;
+  await checkPublication(client, config.publication, withTable ? config.table : undefined);
   await checkSlot(client, config.slot);
   return checked;
 }

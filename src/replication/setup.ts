@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
+import { parseQualifiedName } from '../client/identifiers.js';
 import type { Preset, RelayConfig } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import type { OutboxLayout } from '../outbox/layout.js';
@@ -40,10 +41,13 @@ export async function initialize(
   await checkWalLevel(client);
   await checkPrimary(client);
   await checkReplicationPrivilege(client);
-  const createdTable = options.createTable && (await createTableIfMissing(client, config));
-  await checkOutboxTable(client, config.table, layout);
-  const { created: createdPublication, addedTable } = await ensurePublication(client, config);
-  await checkPublication(client, config.publication, config.table);
+  // With OUTBOX_SOURCE=messages there is no table: the publication stays empty (pgoutput needs
+  // one; it does not filter messages).
+  const withTable = config.source !== 'messages';
+  const createdTable = withTable && options.createTable && (await createTableIfMissing(client, config));
+  if (withTable) await checkOutboxTable(client, config.table, layout);
+  const { created: createdPublication, addedTable } = await ensurePublication(client, config, withTable);
+  await checkPublication(client, config.publication, withTable ? config.table : undefined);
   const createdSlot = await createSlotIfMissing(client, config);
   const slotFailover = await ensureFailover(client, config);
   const slot = await checkSlot(client, config.slot);
@@ -52,9 +56,9 @@ export async function initialize(
     config.slot,
     config.failoverSlot,
   );
-  const { rows } = await client.query<{ count: string }>(
-    `SELECT count(*) AS count FROM ${quoteTable(config.table)}`,
-  );
+  const { rows } = withTable
+    ? await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${quoteTable(config.table)}`)
+    : { rows: [{ count: '0' }] };
   return {
     createdTable,
     createdPublication,
@@ -91,8 +95,8 @@ async function checkReplicationPrivilege(client: pg.ClientBase): Promise<void> {
 async function createTableIfMissing(client: pg.ClientBase, config: RelayConfig): Promise<boolean> {
   if (await tableColumns(client, config.table)) return false;
   const template = readFileSync(new URL(`../../sql/${tableSql(config.preset)}`, import.meta.url), 'utf8');
-  const [schema] = config.table.split('.');
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema ?? 'public')}`);
+  const { schema } = parseQualifiedName(config.table);
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}`);
   await client.query(template.replaceAll('public.outbox', quoteTable(config.table)));
   return true;
 }
@@ -100,21 +104,23 @@ async function createTableIfMissing(client: pg.ClientBase, config: RelayConfig):
 async function ensurePublication(
   client: pg.ClientBase,
   config: RelayConfig,
+  withTable: boolean,
 ): Promise<{ created: boolean; addedTable: boolean }> {
   const publication = quoteName(config.publication);
   const { rows } = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [
     config.publication,
   ]);
   if (rows.length === 0) {
-    await client.query(
-      `CREATE PUBLICATION ${publication} FOR TABLE ${quoteTable(config.table)} WITH (publish = 'insert')`,
-    );
+    const tables = withTable ? ` FOR TABLE ${quoteTable(config.table)}` : '';
+    await client.query(`CREATE PUBLICATION ${publication}${tables} WITH (publish = 'insert')`);
     return { created: true, addedTable: false };
   }
+  if (!withTable) return { created: false, addedTable: false };
+  const { schema, name } = parseQualifiedName(config.table);
   const { rows: members } = await client.query(
     `SELECT 1 FROM pg_publication_tables
-     WHERE pubname = $1 AND schemaname = split_part($2, '.', 1) AND tablename = split_part($2, '.', 2)`,
-    [config.publication, config.table],
+     WHERE pubname = $1 AND schemaname = $2 AND tablename = $3`,
+    [config.publication, schema, name],
   );
   if (members.length > 0) return { created: false, addedTable: false };
   await client.query(`ALTER PUBLICATION ${publication} ADD TABLE ${quoteTable(config.table)}`);

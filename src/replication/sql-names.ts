@@ -1,11 +1,7 @@
-/** Quotes a validated `schema.table` (config allows only lower-case names) for SQL text. */
-export function quoteTable(table: string): string {
-  return table
-    .split('.')
-    .map((part) => `"${part}"`)
-    .join('.');
-}
+import { quotedTable, quoteIdentifier } from '../client/identifiers.js';
 
-export function quoteName(name: string): string {
-  return `"${name}"`;
-}
+/** `schema.table` (OUTBOX_TABLE, any spelling PostgreSQL reads) quoted for SQL text. */
+export const quoteTable = quotedTable;
+
+/** A name (slot, publication, schema) quoted for SQL text. */
+export const quoteName = quoteIdentifier;

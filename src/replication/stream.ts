@@ -22,6 +22,8 @@ export interface ReplicationStreamOptions {
   readonly slot: string;
   readonly publication: string;
   readonly applicationName: string;
+  /** Ask pgoutput for pg_logical_emit_message output too (PostgreSQL 14+). */
+  readonly messages: boolean;
 }
 
 /**
@@ -150,7 +152,8 @@ export class ReplicationStream {
   }
 
   private startCommand(): string {
-    const { slot, publication } = this.options;
-    return `START_REPLICATION SLOT "${slot}" LOGICAL 0/0 (proto_version '1', publication_names '"${publication}"')`;
+    const { slot, publication, messages } = this.options;
+    const options = `proto_version '1', publication_names '"${publication}"'${messages ? ", messages 'true'" : ''}`;
+    return `START_REPLICATION SLOT "${slot}" LOGICAL 0/0 (${options})`;
   }
 }

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { allIdsSeen, checkDelivery } from '../support/delivery-check.js';
 import { consumeAll } from '../support/kafka.js';
-import type { WrittenEvent } from '../support/outbox.js';
+import { TEST_SOURCE, type WrittenEvent } from '../support/outbox.js';
 import { useOutboxFixture } from '../support/relay-harness.js';
 import { transportUnavailable } from '../support/secure-transport.js';
 import { waitFor } from '../support/wait-for.js';
@@ -36,31 +37,67 @@ describe.skipIf(transportUnavailable())('delivery: outbox inserts reach Kafka ex
     await relay.stop();
   });
 
-  it('publishes nothing for rolled-back transactions, and still publishes rows deleted in their own transaction', async () => {
-    const relay = await outbox.fixture.startRelay();
-    const topic = outbox.fixture.topic('rollback');
-    await outbox.writer.sql.query('BEGIN');
-    await outbox.writer.sql.query(
-      `INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload) VALUES ('rollback', 'r1', 'Lost', '{}')`,
-    );
-    await outbox.writer.sql.query('ROLLBACK');
-    await outbox.writer.sql.query('BEGIN');
-    const { rows } = await outbox.writer.sql.query<{ id: string }>(
-      `INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload) VALUES ('rollback', 'r1', 'Kept', '{"k": 1}') RETURNING id`,
-    );
-    await outbox.writer.sql.query('DELETE FROM outbox WHERE id = $1', [rows[0]?.id]);
-    await outbox.writer.sql.query('COMMIT');
-    // A marker after both, so that "nothing more arrived" is observed, not assumed.
-    const marker = await outbox.writer.transaction(1, { aggregateType: 'rollback' });
+  it.runIf(TEST_SOURCE === 'messages')(
+    'publishes nothing for a rolled-back transaction’s messages, nor for non-transactional ones',
+    async () => {
+      const relay = await outbox.fixture.startRelay();
+      const topic = outbox.fixture.topic('rollback');
+      const envelope = (eventType: string) =>
+        JSON.stringify({
+          v: 1,
+          id: randomUUID(),
+          aggregateType: 'rollback',
+          aggregateId: 'r1',
+          eventType,
+          payload: {},
+        });
+      await outbox.writer.sql.query('BEGIN');
+      await outbox.writer.sql.query("SELECT pg_logical_emit_message(true, 'outbox', $1)", [envelope('Lost')]);
+      await outbox.writer.sql.query('ROLLBACK');
+      await outbox.writer.sql.query("SELECT pg_logical_emit_message(false, 'outbox', $1)", [
+        envelope('Untied'),
+      ]);
+      await outbox.writer.sql.query("SELECT pg_logical_emit_message(true, 'other', $1)", [
+        envelope('Foreign'),
+      ]);
+      const marker = await outbox.writer.transaction(1, { aggregateType: 'rollback' });
+      const records = await consumeAll(outbox.fixture.kafkaBrokers, [topic], {
+        until: allIdsSeen(marker.map((event) => event.id)),
+        timeoutMs: 30_000,
+      });
+      expect(records.map((record) => record.headers.event_type)).toEqual(['Happened']);
+      await relay.stop();
+    },
+  );
 
-    const records = await consumeAll(outbox.fixture.kafkaBrokers, [topic], {
-      until: (received) => received.some((record) => record.headers.id === marker[0]?.id),
-      timeoutMs: 30_000,
-    });
-    expect(records.map((record) => record.headers.event_type)).toEqual(['Kept', 'Happened']);
-    expect(records[0]?.headers.id).toBe(rows[0]?.id);
-    await relay.stop();
-  });
+  it.runIf(TEST_SOURCE === 'table')(
+    'publishes nothing for rolled-back transactions, and still publishes rows deleted in their own transaction',
+    async () => {
+      const relay = await outbox.fixture.startRelay();
+      const topic = outbox.fixture.topic('rollback');
+      await outbox.writer.sql.query('BEGIN');
+      await outbox.writer.sql.query(
+        `INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload) VALUES ('rollback', 'r1', 'Lost', '{}')`,
+      );
+      await outbox.writer.sql.query('ROLLBACK');
+      await outbox.writer.sql.query('BEGIN');
+      const { rows } = await outbox.writer.sql.query<{ id: string }>(
+        `INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload) VALUES ('rollback', 'r1', 'Kept', '{"k": 1}') RETURNING id`,
+      );
+      await outbox.writer.sql.query('DELETE FROM outbox WHERE id = $1', [rows[0]?.id]);
+      await outbox.writer.sql.query('COMMIT');
+      // A marker after both, so that "nothing more arrived" is observed, not assumed.
+      const marker = await outbox.writer.transaction(1, { aggregateType: 'rollback' });
+
+      const records = await consumeAll(outbox.fixture.kafkaBrokers, [topic], {
+        until: (received) => received.some((record) => record.headers.id === marker[0]?.id),
+        timeoutMs: 30_000,
+      });
+      expect(records.map((record) => record.headers.event_type)).toEqual(['Kept', 'Happened']);
+      expect(records[0]?.headers.id).toBe(rows[0]?.id);
+      await relay.stop();
+    },
+  );
 
   it('resumes after a stop: events written while it was down are delivered, none lost', async () => {
     let relay = await outbox.fixture.startRelay();

@@ -95,6 +95,7 @@ describe('replication contract', () => {
       slot,
       publication: 'contract',
       applicationName: 'test',
+      messages: false,
     });
     await stream.start({ onMessage: (message) => messages.push(message), onKeepalive: () => undefined });
     await waitFor(() => messages.filter((m) => m.tag === 'commit').length >= count, {
@@ -129,6 +130,7 @@ describe('replication contract', () => {
       slot: 'contract_exact',
       publication: 'contract',
       applicationName: 'test',
+      messages: false,
     });
     await stream.start({ onMessage: () => undefined, onKeepalive: () => undefined });
     stream.sendStatus({ written: a.endLsn, flushed: a.endLsn, nowMs: Date.now() });

@@ -4,7 +4,8 @@ import { type Lsn, parseLsn } from '../../src/replication/lsn.js';
 /**
  * A second, independent slot (test_decoding) created before a workload: peeking it tells,
  * for every outbox row, the end LSN of its transaction's commit record, which is exactly
- * what the relay may confirm once the row is in Kafka.
+ * what the relay may confirm once the row is in Kafka. Events written as WAL messages
+ * (OUTBOX_SOURCE=messages) are read from their envelope.
  */
 export class AuditSlot {
   private constructor(
@@ -26,7 +27,7 @@ export class AuditSlot {
     const result = new Map<string, Lsn>();
     let pending: string[] = [];
     for (const { lsn, data } of rows) {
-      const id = /^table public\.outbox: INSERT: id\[uuid\]:'([0-9a-f-]+)'/.exec(data)?.[1];
+      const id = insertedId(data) ?? messageId(data);
       if (id) pending.push(id);
       else if (data.startsWith('COMMIT')) {
         for (const pendingId of pending) result.set(pendingId, parseLsn(lsn));
@@ -39,4 +40,14 @@ export class AuditSlot {
   async drop(): Promise<void> {
     await this.client.query('SELECT pg_drop_replication_slot($1)', [this.name]);
   }
+}
+
+function insertedId(data: string): string | undefined {
+  return /^table public\.outbox: INSERT: id\[uuid\]:'([0-9a-f-]+)'/.exec(data)?.[1];
+}
+
+/** test_decoding's line for pg_logical_emit_message(true, 'outbox', <envelope>). */
+function messageId(data: string): string | undefined {
+  const content = /^message: transactional: 1 prefix: outbox, sz: \d+ content:(.*)$/s.exec(data)?.[1];
+  return content === undefined ? undefined : (JSON.parse(content) as { id?: string }).id;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { resolvePrimary } from '../../src/replication/primary.js';
-import type { WrittenEvent } from './outbox.js';
+import { WRITE_EVENTS_SQL, type WrittenEvent } from './outbox.js';
 
 /**
  * An application writing to the outbox without pause: transactions of 1 to 50 events over
@@ -40,17 +40,12 @@ export class ContinuousWriter {
       try {
         const client = await this.connection();
         await client.query('BEGIN');
-        await client.query(
-          `INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload)
-           SELECT id, $2, aggregate_id, 'Happened', jsonb_build_object('n', n)
-           FROM unnest($1::uuid[], $3::text[], $4::int[]) AS t(id, aggregate_id, n)`,
-          [
-            events.map((e) => e.id),
-            this.options.aggregateType,
-            events.map((e) => e.aggregateId),
-            events.map((_, i) => this.written.length + i),
-          ],
-        );
+        await client.query(WRITE_EVENTS_SQL, [
+          events.map((e) => e.id),
+          this.options.aggregateType,
+          events.map((e) => e.aggregateId),
+          events.map((_, i) => JSON.stringify({ n: this.written.length + i })),
+        ]);
         await client.query('COMMIT');
         this.committed(events);
       } catch {

@@ -17,6 +17,25 @@ export interface EventRow {
   readonly payload: unknown;
 }
 
+/** Where the tests' writers put events: the relay's OUTBOX_SOURCE, as a vitest project sets it. */
+export const TEST_SOURCE = process.env.OUTBOX_SOURCE === 'messages' ? 'messages' : 'table';
+
+/**
+ * The writers' statement for events of one aggregate type ($2) with ids ($1), aggregate ids ($3)
+ * and payloads ($4), in order: rows of the outbox table, or with OUTBOX_SOURCE=messages the same
+ * events as WAL messages, their envelope (docs/message-envelope.md) built in plain SQL.
+ */
+export const WRITE_EVENTS_SQL =
+  TEST_SOURCE === 'messages'
+    ? `SELECT pg_logical_emit_message(true, 'outbox', json_build_object(
+         'v', 1, 'id', id, 'aggregateType', $2::text, 'aggregateId', aggregate_id,
+         'eventType', 'Happened', 'payload', payload)::text)
+       FROM unnest($1::uuid[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS t(id, aggregate_id, payload, n)
+       ORDER BY n`
+    : `INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload)
+       SELECT id, $2, aggregate_id, 'Happened', payload
+       FROM unnest($1::uuid[], $3::text[], $4::jsonb[]) AS t(id, aggregate_id, payload)`;
+
 /** Connection-scoped helpers to write outbox rows the way applications do. */
 export class OutboxWriter {
   private constructor(private readonly client: pg.Client) {}
@@ -50,18 +69,12 @@ export class OutboxWriter {
     try {
       for (let start = 0; start < events.length; start += 1000) {
         const chunk = events.slice(start, start + 1000);
-        await this.client.query(
-          `INSERT INTO outbox (id, aggregate_type, aggregate_id, event_type, payload)
-           SELECT id, $2, aggregate_id, 'Happened', jsonb_build_object('seq', seq, 'pad', $3::text)
-           FROM unnest($1::uuid[], $4::text[], $5::int[]) AS t(id, aggregate_id, seq)`,
-          [
-            chunk.map((event) => event.id),
-            aggregateType,
-            padding,
-            chunk.map((event) => event.aggregateId),
-            chunk.map((_, index) => offset + start + index),
-          ],
-        );
+        await this.client.query(WRITE_EVENTS_SQL, [
+          chunk.map((event) => event.id),
+          aggregateType,
+          chunk.map((event) => event.aggregateId),
+          chunk.map((_, index) => JSON.stringify({ seq: offset + start + index, pad: padding })),
+        ]);
       }
       await this.client.query('COMMIT');
     } catch (error) {
@@ -114,4 +127,5 @@ export const OUTBOX_ENV = (
   OUTBOX_LOG_LEVEL: 'warn',
   OUTBOX_METRICS_PORT: '0',
   OUTBOX_KAFKA_CLIENT: KAFKA_CLIENT,
+  OUTBOX_SOURCE: TEST_SOURCE,
 });

@@ -110,6 +110,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env, file })).toThrow(/slto: is not a known setting/);
   });
 
+  it('reads OUTBOX_TABLE as PostgreSQL does, quoted names keeping their case; column names as written', () => {
+    const table = (value: string) => loadConfig({ env: { ...env, OUTBOX_TABLE: value } }).table;
+    expect(table('outbox')).toBe('public.outbox');
+    expect(table('App.OutBox')).toBe('app.outbox');
+    expect(table('"App"."OutboxEvent"')).toBe('"App"."OutboxEvent"');
+    expect(table('app."Out Box"')).toBe('app."Out Box"');
+    expect(() => table('a.b.c')).toThrow(/OUTBOX_TABLE: expected schema\.table.*"App"\."OutboxEvent"/);
+    const config = loadConfig({
+      env: { ...env, OUTBOX_COLUMN_AGGREGATE_ID: '"aggregateId"', OUTBOX_COLUMN_EVENT_TYPE: 'eventType' },
+    });
+    expect([config.aggregateIdColumn, config.eventTypeColumn]).toEqual(['aggregateId', 'eventType']);
+  });
+
   it('requires SASL credentials together with a mechanism', () => {
     expect(() => loadConfig({ env: { ...env, OUTBOX_KAFKA_SASL_MECHANISM: 'plain' } })).toThrow(/SASL/);
   });
