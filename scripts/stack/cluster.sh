@@ -43,8 +43,18 @@ cluster_up() {
   KAFKA_CLUSTER_ID=$(cat "$CLUSTER_HOME/cluster-id")
   for node in "${CLUSTER_NODES[@]}"; do (cluster_node "$node" && kafka_launch); done
   for node in "${CLUSTER_NODES[@]}"; do (cluster_node "$node" && kafka_wait_answers); done
+  cluster_wait_complete
   log "kafka cluster of 3 ready on $(cluster_brokers) in $(since "$start")"
   cluster_brokers
+}
+
+# Each node answering is not enough: a topic with replication factor 3 needs all three registered.
+cluster_wait_complete() {
+  local deadline=$((SECONDS + READY_TIMEOUT_S)) answer
+  until answer=$(node "$ROOT/scripts/kafka/ping.mjs" "$(cluster_brokers)" 2>&1) && [[ $answer == *": 3 broker(s)" ]]; do
+    ((SECONDS < deadline)) || die "the kafka cluster on $(cluster_brokers) did not list 3 brokers within ${READY_TIMEOUT_S}s: $answer"
+    sleep 0.3
+  done
 }
 
 cluster_down() {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Admin, type IHeaders, Kafka, type KafkaMessage, type logCreator, logLevel } from 'kafkajs';
+import { waitFor } from './wait-for.js';
 
 /** A record as read back from Kafka, with the key and headers decoded as UTF-8. */
 export interface ConsumedRecord {
@@ -71,8 +72,20 @@ export async function createTopics(
     if (missing.length === 0) return;
     await admin.createTopics({
       topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
-      waitForLeaders: true,
     });
+    // kafkajs's own wait (waitForLeaders) gives up when the broker it asks has not heard of the
+    // topic yet (UNKNOWN_TOPIC_OR_PARTITION), which a just-formed cluster does: ask until it has.
+    await waitFor(
+      async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics: missing }).catch(() => undefined);
+        return (
+          metadata?.topics.every(
+            (topic) => topic.partitions.length === partitions && topic.partitions.every((p) => p.leader >= 0),
+          ) ?? false
+        );
+      },
+      { timeoutMs: 30_000, message: `leaders for ${missing.join(', ')}` },
+    );
   });
 }
 
