@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { SetupError } from '../errors.js';
+import { replicationClient } from './pg-internals.js';
 import { resolvePrimary } from './primary.js';
 import { quoteName } from './sql-names.js';
 
@@ -229,11 +230,7 @@ function standbyFindings(facts: FailoverFacts, slot: string): Finding[] {
  * fails while a relay streams from the slot.
  */
 export async function enableFailover(databaseUrl: string, slot: string): Promise<void> {
-  const client = new pg.Client({
-    connectionString: await resolvePrimary(databaseUrl),
-    // pg passes this startup parameter through; its types do not list it.
-    ...({ replication: 'database' } as pg.ClientConfig),
-  });
+  const client = replicationClient({ connectionString: await resolvePrimary(databaseUrl) });
   await client.connect();
   try {
     await client.query(`ALTER_REPLICATION_SLOT ${quoteName(slot)} ( FAILOVER true )`);

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 
 /**
  * The one place that reaches into node-postgres internals. Streaming replication needs the
@@ -34,4 +34,10 @@ export function asReplicationClient(client: pg.Client): ReplicationClient {
     );
   }
   return client as ReplicationClient;
+}
+
+/** A client that opens a logical replication connection (startup parameter replication=database). */
+export function replicationClient(config: pg.ClientConfig): pg.Client {
+  // pg passes this startup parameter through; its types do not list it.
+  return new pg.Client({ ...config, ...({ replication: 'database' } as pg.ClientConfig) });
 }

@@ -1,9 +1,8 @@
-import pg from 'pg';
 import { roleOf } from '../config/postgres-url.js';
 import { DecodeError } from '../errors.js';
 import { formatLsn } from './lsn.js';
 import { classifyPgError } from './pg-errors.js';
-import { asReplicationClient, type ReplicationClient } from './pg-internals.js';
+import { asReplicationClient, type ReplicationClient, replicationClient } from './pg-internals.js';
 import { PgOutputDecoder } from './pgoutput/decode.js';
 import type { PgOutputMessage } from './pgoutput/messages.js';
 import {
@@ -54,10 +53,8 @@ export class ReplicationStream {
    */
   async start(handler: ReplicationHandler): Promise<{ ended: Promise<void> }> {
     const subject = `replication slot "${this.options.slot}"`;
-    const plain = new pg.Client({
+    const plain = replicationClient({
       connectionString: this.options.connectionString,
-      // pg passes this startup parameter through; its types do not list it.
-      ...({ replication: 'database' } as pg.ClientConfig),
       application_name: this.options.applicationName,
       // Text values of timestamps and bytea are parsed by the mapper: fix their formats here.
       options: '-c datestyle=ISO -c timezone=UTC -c bytea_output=hex',
