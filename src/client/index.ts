@@ -11,6 +11,7 @@ export {
   createOutbox,
   DEFAULT_MESSAGE_PREFIX,
   type Outbox,
+  type PublishCallOptions,
   type PublisherOptions,
   type RunStatement,
 } from './publisher.js';

@@ -32,12 +32,19 @@ export type RunStatement<Transaction> = (
   statement: Statement,
 ) => PromiseLike<unknown>;
 
+/** What one call may choose differently from the outbox's options. */
+export interface PublishCallOptions {
+  readonly via?: 'table' | 'message';
+}
+
+type OneOrMore<Events extends EventMap> = EventOf<Events> | readonly EventOf<Events>[];
+
 /** Publishes events in a transaction of one library (see the adapters in src/client/adapters). */
 export interface Outbox<Events extends EventMap, Transaction> {
   /** Writes the events in the transaction, in order: they reach Kafka only if it commits. */
-  publish(transaction: Transaction, events: EventOf<Events> | readonly EventOf<Events>[]): Promise<void>;
+  publish(transaction: Transaction, events: OneOrMore<Events>, options?: PublishCallOptions): Promise<void>;
   /** The statement publish would run, for libraries without an adapter. */
-  statement(events: EventOf<Events> | readonly EventOf<Events>[]): Statement;
+  statement(events: OneOrMore<Events>, options?: PublishCallOptions): Statement;
 }
 
 /** An outbox for one library, given how that library runs a statement in its transaction. */
@@ -45,10 +52,10 @@ export function createOutbox<Events extends EventMap, Transaction>(
   run: RunStatement<Transaction>,
   options: PublisherOptions = {},
 ): Outbox<Events, Transaction> {
-  const write = options.via === 'message' ? messageStatement : insertStatement;
-  const statement = (events: EventOf<Events> | readonly EventOf<Events>[]): Statement => {
+  const statement = (events: OneOrMore<Events>, call: PublishCallOptions = {}): Statement => {
     const list: readonly OutboxEvent[] = Array.isArray(events) ? events : [events as OutboxEvent];
     if (list.length === 0) throw new Error('publish: no events');
+    const write = (call.via ?? options.via) === 'message' ? messageStatement : insertStatement;
     return write(
       list.map((event) => identified(event, options)),
       options,
@@ -56,8 +63,8 @@ export function createOutbox<Events extends EventMap, Transaction>(
   };
   return {
     statement,
-    async publish(transaction, events) {
-      await run(transaction, statement(events));
+    async publish(transaction, events, call) {
+      await run(transaction, statement(events, call));
     },
   };
 }

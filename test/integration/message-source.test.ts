@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { describe, expect, it } from 'vitest';
 import { pgOutbox } from '../../src/client/adapters/pg.js';
 import type { OutboxEvent } from '../../src/client/event.js';
+import { traceContextOf } from '../../src/client/trace-consumer.js';
 import { allIdsSeen } from '../support/delivery-check.js';
 import { consumeAll } from '../support/kafka.js';
 import { useOutboxFixture } from '../support/relay-harness.js';
@@ -10,6 +13,9 @@ import { useOutboxFixture } from '../support/relay-harness.js';
  * OUTBOX_SOURCE=both: rows of the outbox table and transactional WAL messages, in one stream.
  * (OUTBOX_SOURCE=messages alone runs the delivery, crash and relay-kill tests: vitest.config.ts.)
  */
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SPAN_ID = '00f067aa0ba902b7';
+
 describe('events as WAL messages beside table rows (OUTBOX_SOURCE=both)', () => {
   const outbox = useOutboxFixture('msgsource', { OUTBOX_SOURCE: 'both' });
   const rows = pgOutbox();
@@ -28,7 +34,8 @@ describe('events as WAL messages beside table rows (OUTBOX_SOURCE=both)', () => 
     const written = Array.from({ length: 12 }, (_, n) => event(n));
     const client = outbox.writer.sql;
     await client.query('BEGIN');
-    for (const item of written) await (item.eventType === 'ByRow' ? rows : messages).publish(client, item);
+    for (const item of written)
+      await rows.publish(client, item, { via: item.eventType === 'ByRow' ? 'table' : 'message' });
     await client.query('COMMIT');
 
     const records = await consumeAll(outbox.fixture.kafkaBrokers, [outbox.fixture.topic('mixed')], {
@@ -44,6 +51,46 @@ describe('events as WAL messages beside table rows (OUTBOX_SOURCE=both)', () => 
     expect(sample?.headers.event_type).toBe('ByMessage');
     expect(JSON.parse(sample?.value?.toString() ?? 'null')).toEqual({ n: 4 });
     await relay.stop();
+  });
+
+  it('carries the publishing span’s trace context to Kafka headers, from rows and from messages', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const relay = await outbox.fixture.startRelay();
+      const span = trace.wrapSpanContext({
+        traceId: TRACE_ID,
+        spanId: SPAN_ID,
+        traceFlags: TraceFlags.SAMPLED,
+      });
+      const written = [rows, messages].map(() => ({
+        id: randomUUID(),
+        aggregateType: 'traced',
+        aggregateId: 't-1',
+        eventType: 'Traced',
+        payload: {},
+      }));
+      const client = outbox.writer.sql;
+      await context.with(trace.setSpan(ROOT_CONTEXT, span), async () => {
+        await client.query('BEGIN');
+        await rows.publish(client, written[0] as OutboxEvent);
+        await messages.publish(client, written[1] as OutboxEvent);
+        await client.query('COMMIT');
+      });
+      const records = await consumeAll(outbox.fixture.kafkaBrokers, [outbox.fixture.topic('traced')], {
+        until: allIdsSeen(written.map((item) => item.id)),
+        timeoutMs: 30_000,
+      });
+      const parent = trace.getSpanContext(traceContextOf(records[1]?.headers, ROOT_CONTEXT));
+      expect(records.map((record) => record.headers.traceparent)).toEqual([
+        `00-${TRACE_ID}-${SPAN_ID}-01`,
+        `00-${TRACE_ID}-${SPAN_ID}-01`,
+      ]);
+      expect(parent).toMatchObject({ traceId: TRACE_ID, spanId: SPAN_ID, isRemote: true });
+      await relay.stop();
+    } finally {
+      context.disable();
+    }
   });
 
   it('dead-letters a malformed envelope with its content and goes on', async () => {

@@ -103,6 +103,11 @@ describe('the publish API (outbox-relay/client)', () => {
     });
     expect(envelope.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(envelope).not.toHaveProperty('headers');
+    // One call may choose the other way than the outbox's options.
+    expect(numbered(recording().outbox.statement(placed, { via: 'message' }))).toMatch(
+      /^SELECT pg_logical_emit_message/,
+    );
+    expect(numbered(outbox.statement(placed, { via: 'table' }))).toMatch(/^INSERT INTO "public"\."outbox"/);
   });
 
   it('adds headers from the options (trace context), the event’s own winning', () => {
