@@ -3,20 +3,33 @@
  * on this PostgreSQL and this Kafka, results as ratios. See bench/README.md.
  *
  * Options: --quick, --scale F (multiply catch-up sizes), --latency-seconds S,
- * --only decode,producer,relay,kafkajs,polling,debezium,avro,latency, --profile (CPU profile of a relay
- * catch-up). `avro` also runs the JSON relay row it is compared with.
+ * --only decode,producer,relay,kafkajs,polling,debezium,avro,messages,latency, --profile (CPU profile of a
+ * relay catch-up). `kafkajs`, `avro` and `messages` also run the default relay row they are compared with.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type BenchContext, createContext } from './lib/context.js';
 import { stackEpoch } from './lib/disturbance.js';
 import { machineFacts } from './lib/machine.js';
 import { type CatchUpSystem, FULL, type Plan, QUICK, scaled } from './lib/plan.js';
-import { dropScenario, preparePollingScenario, prepareWalScenario } from './lib/scenario.js';
+import {
+  dropScenario,
+  prepareMessageScenario,
+  preparePollingScenario,
+  prepareWalScenario,
+  type WalScenario,
+} from './lib/scenario.js';
 import { ROOT } from './lib/stack.js';
+import type { Workload } from './lib/workload.js';
 import { renderCharts } from './report/charts.js';
 import { renderMarkdown } from './report/markdown.js';
-import type { BenchResults, CatchUpGroup, LatencyGroup } from './report/results.js';
-import { AVRO, compareRows, KAFKAJS, RELAY } from './report/summary.js';
+import {
+  type BenchResults,
+  type CatchUpGroup,
+  type Failed,
+  failed,
+  type LatencyGroup,
+} from './report/results.js';
+import { AVRO, compareRows, KAFKAJS, MESSAGES, RELAY } from './report/summary.js';
 import { avroCatchUp, avroSchema, type Registry, startRegistry } from './systems/avro.js';
 import {
   type DecodeCeiling,
@@ -25,9 +38,10 @@ import {
   producerCeiling,
 } from './systems/ceilings.js';
 import { DEBEZIUM_HEAP, debeziumCatchUp, debeziumUnavailable, debeziumVersion } from './systems/debezium.js';
+import type { CatchUpResult } from './systems/measure.js';
 import { pollingCatchUp, pollingLatency } from './systems/polling.js';
 import { profileRelay } from './systems/profile.js';
-import { kafkajsCatchUp, relayCatchUp, relayLatency } from './systems/relay.js';
+import { kafkajsCatchUp, messagesCatchUp, relayCatchUp, relayLatency } from './systems/relay.js';
 
 interface Args {
   quick: boolean;
@@ -102,6 +116,29 @@ function loadAverage(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }
 
+/**
+ * The relay with OUTBOX_SOURCE=messages over the workload written as WAL messages, in a
+ * database of its own written now (after the table row ran) and dropped afterwards.
+ */
+async function messagesRow(ctx: BenchContext, load: Workload): Promise<CatchUpResult | Failed> {
+  ctx.log(`== ${load.name}: writing ${load.events} events as WAL messages`);
+  let scenario: WalScenario;
+  try {
+    scenario = await prepareMessageScenario(ctx, load);
+  } catch (error) {
+    return {
+      system: MESSAGES,
+      error: `not run: could not prepare the scenario (${String(error).slice(0, 300)})`,
+    };
+  }
+  try {
+    const outcome = await attempt(ctx, `${MESSAGES} ${load.name}`, () => messagesCatchUp(ctx, scenario));
+    return failed(outcome) ? { system: MESSAGES, ...outcome } : outcome;
+  } finally {
+    await dropScenario(ctx, scenario);
+  }
+}
+
 async function catchUp(
   ctx: BenchContext,
   plan: Plan,
@@ -122,7 +159,7 @@ async function catchUp(
     };
     groups.push(group);
     const registryUrl = has('avro') && registry && 'url' in registry ? registry.url : undefined;
-    const compared = has('kafkajs') || registryUrl !== undefined;
+    const compared = has('kafkajs') || registryUrl !== undefined || has('messages');
     if (has('decode') || has('relay') || has('debezium') || compared) {
       const useDebezium = has('debezium') && !debeziumReason;
       ctx.log(`== ${load.name}: writing ${load.events} events`);
@@ -150,6 +187,12 @@ async function catchUp(
           group.results.push(
             await attempt(ctx, `outbox-relay ${load.name}`, () => relayCatchUp(ctx, scenario)),
           );
+        // So is the WAL-messages row, on the same workload written as messages right after it.
+        if (has('messages')) {
+          group.results.push(await messagesRow(ctx, load));
+          const comparison = compareRows(group, MESSAGES, RELAY);
+          if (comparison) group.messagesVsTable = comparison;
+        }
         if (has('kafkajs')) {
           group.results.push(
             await attempt(ctx, `${KAFKAJS} ${load.name}`, () => kafkajsCatchUp(ctx, scenario)),

@@ -202,7 +202,7 @@ export async function verifyTopic(
 const SEQ = /"seq":\s*(\d+)/;
 
 /** The `seq` of a JSON payload; Debezium may wrap the JSON in a string, so search the text. */
-function jsonSeqOf(value: Buffer | null): number | undefined {
+export function jsonSeqOf(value: Buffer | null): number | undefined {
   if (!value) return undefined;
   const match = SEQ.exec(value.toString('latin1', 0, Math.min(value.length, 200)).replaceAll('\\"', '"'));
   return match?.[1] === undefined ? undefined : Number(match[1]);

@@ -3,9 +3,18 @@ import { type Workload, workload } from './workload.js';
 /**
  * `relay` is the relay with its defaults (the librdkafka sink); `kafkajs` the same relay with
  * OUTBOX_KAFKA_CLIENT=kafkajs and `avro` with OUTBOX_VALUE_ENCODING=avro, each compared with the
- * `relay` row on the same WAL.
+ * `relay` row on the same WAL; `messages` the relay with OUTBOX_SOURCE=messages, compared with
+ * the `relay` row on the same workload written as WAL messages.
  */
-export type CatchUpSystem = 'decode' | 'producer' | 'relay' | 'kafkajs' | 'polling' | 'debezium' | 'avro';
+export type CatchUpSystem =
+  | 'decode'
+  | 'producer'
+  | 'relay'
+  | 'kafkajs'
+  | 'polling'
+  | 'debezium'
+  | 'avro'
+  | 'messages';
 
 export interface CatchUpStep {
   readonly load: Workload;
@@ -33,8 +42,9 @@ export interface Plan {
   };
 }
 
-const ALL: CatchUpSystem[] = ['decode', 'producer', 'relay', 'kafkajs', 'polling', 'debezium'];
-const CEILINGS_AND_RELAY: CatchUpSystem[] = ['decode', 'producer', 'relay', 'kafkajs'];
+// Every workload the relay reads as table rows it also reads as WAL messages.
+const ALL: CatchUpSystem[] = ['decode', 'producer', 'relay', 'messages', 'kafkajs', 'polling', 'debezium'];
+const CEILINGS_AND_RELAY: CatchUpSystem[] = ['decode', 'producer', 'relay', 'messages', 'kafkajs'];
 /** The headline workload also runs the Avro row. */
 const HEADLINE: CatchUpSystem[] = [...ALL, 'avro'];
 
@@ -45,7 +55,7 @@ export const QUICK: Plan = {
     { load: workload(100_000, 100, 300, 1_000), systems: HEADLINE, headline: true },
     { load: workload(100_000, 200, 300, 10_000), systems: ALL, headline: false, featured: true },
     { load: workload(20_000, 10, 4_096, 200), systems: CEILINGS_AND_RELAY, headline: false },
-    { load: workload(20_000, 1, 300, 10_000), systems: ['decode', 'relay'], headline: false },
+    { load: workload(20_000, 1, 300, 10_000), systems: ['decode', 'relay', 'messages'], headline: false },
   ],
   latency: {
     rates: [1_000, 5_000, 10_000],
@@ -67,7 +77,7 @@ export const FULL: Plan = {
     { load: workload(500_000, 200, 300, 10_000), systems: ALL, headline: false, featured: true },
     {
       load: workload(200_000, 1, 300, 10_000),
-      systems: ['decode', 'relay', 'kafkajs', 'polling'],
+      systems: ['decode', 'relay', 'messages', 'kafkajs', 'polling'],
       headline: false,
     },
     { load: workload(200_000, 10, 300, 200), systems: CEILINGS_AND_RELAY, headline: false },

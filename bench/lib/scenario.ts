@@ -9,7 +9,13 @@ import { safeName } from './context.js';
 import { createDatabase, createSlot, currentWalLsn, dropDatabase, withClient } from './db.js';
 import { createTopics, deleteTopics } from './kafka.js';
 import { ROOT } from './stack.js';
-import { fill, payloadTotalBytes, type Workload } from './workload.js';
+import {
+  fill,
+  fillMessages,
+  generatedPayloadTotalBytes,
+  payloadTotalBytes,
+  type Workload,
+} from './workload.js';
 
 /** Names shared by every system reading one scenario's WAL. */
 export const RELAY_PUBLICATION = 'relay_pub';
@@ -48,12 +54,15 @@ export function kafkajsTopics(aggregateType: string): { template: string; record
 
 export const POLLING_TABLE = 'outbox_polling';
 
-/** A database whose outbox already holds a workload, with a slot per reader created before it was written. */
+/**
+ * A database whose outbox already holds a workload (rows, or WAL messages), with a slot per
+ * reader created before it was written.
+ */
 export interface WalScenario {
   readonly database: string;
   readonly url: string;
   readonly workload: Workload;
-  /** aggregate_type of every row: topics are `<prefix>outbox.event.<aggregateType>`. */
+  /** aggregate_type of every event: topics are `<prefix>outbox.event.<aggregateType>`. */
   readonly aggregateType: string;
   /** WAL position after the last event's commit (pg_recvlogical's --endpos). */
   readonly endLsn: string;
@@ -155,8 +164,29 @@ export async function prepareWalScenario(
       await client.query(`CREATE PUBLICATION ${DEBEZIUM_PUBLICATION} FOR TABLE public.outbox`);
       await createSlot(client, slotName(url, 'debezium'));
     }
-    return writeWorkload(client, 'public.outbox', { database, url, workload: load, aggregateType, topics });
+    return writeWorkload(
+      client,
+      { table: 'public.outbox' },
+      { database, url, workload: load, aggregateType, topics },
+    );
   });
+}
+
+/**
+ * The same workload written as transactional WAL messages (OUTBOX_SOURCE=messages), in a database
+ * of its own set up like any other (the unused table, the publication pgoutput needs, which does
+ * not filter messages, and the relay's slot, created before the messages are written). run.ts
+ * writes it after the table row has run, so neither of the two rows reads the other's WAL.
+ */
+export async function prepareMessageScenario(ctx: BenchContext, load: Workload): Promise<WalScenario> {
+  const database = safeName('bench', ctx.runId, load.name, 'msg');
+  const aggregateType = safeName(ctx.runId, load.name, 'msg');
+  const url = await createOutboxDatabase(ctx, database);
+  const topics = [`outbox.event.${aggregateType}`];
+  await createTopics(ctx.kafka, topics);
+  return withClient(url, (client) =>
+    writeWorkload(client, 'messages', { database, url, workload: load, aggregateType, topics }),
+  );
 }
 
 /** The polling baseline's own database and table, holding the same workload as pending rows. */
@@ -175,7 +205,7 @@ export async function preparePollingScenario(
     // Fresh statistics for the polling worker's index scans, as autovacuum would leave them.
     return writeWorkload(
       client,
-      POLLING_TABLE,
+      { table: POLLING_TABLE },
       { database, url, workload: load, aggregateType, topics },
       () => client.query(`VACUUM ANALYZE ${POLLING_TABLE}`).then(() => undefined),
     );
@@ -198,22 +228,30 @@ export async function dropScenario(
   await deleteTopics(ctx.kafka, scenario.topics);
 }
 
-/** Writes the workload into `table`, timed, and describes what the scenario now holds. */
+/** Where a scenario's events are written: rows of a table, or transactional WAL messages. */
+type EventTarget = { readonly table: string } | 'messages';
+
+/** Writes the workload into `target`, timed, and describes what the scenario now holds. */
 async function writeWorkload(
   client: pg.ClientBase,
-  table: string,
+  target: EventTarget,
   scenario: Pick<WalScenario, 'database' | 'url' | 'workload' | 'aggregateType' | 'topics'>,
   afterWrite: () => Promise<void> = async () => undefined,
 ): Promise<WalScenario> {
+  const { aggregateType, workload } = scenario;
   const started = performance.now();
-  await fill(client, table, scenario.aggregateType, scenario.workload);
+  if (target === 'messages') await fillMessages(client, aggregateType, workload);
+  else await fill(client, target.table, aggregateType, workload);
   const writeSeconds = (performance.now() - started) / 1000;
   await flushWal(client);
   await afterWrite();
   return {
     ...scenario,
     endLsn: await currentWalLsn(client),
-    payloadBytes: await payloadTotalBytes(client, table),
+    payloadBytes:
+      target === 'messages'
+        ? await generatedPayloadTotalBytes(client, workload)
+        : await payloadTotalBytes(client, target.table),
     writeSeconds,
   };
 }

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { type BenchResults, failed } from './results.js';
-import { AVRO, ceiling, KAFKAJS, RELAY } from './summary.js';
+import { AVRO, ceiling, KAFKAJS, MESSAGES, RELAY } from './summary.js';
 
 interface Bar {
   readonly label: string;
@@ -20,6 +20,7 @@ const COLORS: Record<string, string> = {
   [RELAY]: '#1f77b4',
   [KAFKAJS]: '#9ecae1',
   [AVRO]: '#6baed6',
+  [MESSAGES]: '#3182bd',
   pg_recvlogical: '#9e9e9e',
   ProducerPerformance: '#bdbdbd',
   'Debezium Server': '#d62728',
@@ -88,13 +89,15 @@ function throughputSections(results: BenchResults): Section[] {
     const bars: Bar[] = [];
     const ours = group.results.find((result) => !failed(result) && result.system === RELAY);
     const oursRate = ours && !failed(ours) ? ours.eventsPerSecond : undefined;
-    // The Avro row is compared the other way round: avro / JSON, as in the tables.
+    // The Avro and WAL-messages rows are compared the other way round: this / the default row, as in the tables.
     const compared = (key: string, value: number) =>
       !oursRate || key === RELAY
         ? ''
         : key === AVRO
           ? `  (JSON x${(value / oursRate).toFixed(2)})`
-          : `  (ours x${(oursRate / value).toFixed(2)})`;
+          : key === MESSAGES
+            ? `  (table x${(value / oursRate).toFixed(2)})`
+            : `  (ours x${(oursRate / value).toFixed(2)})`;
     const add = (label: string, key: string, value: number) =>
       bars.push({
         label,

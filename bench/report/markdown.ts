@@ -9,6 +9,7 @@ import {
   DEBEZIUM,
   KAFKAJS,
   latencyOf,
+  MESSAGES,
   POLLING_CATCH_UP,
   POLLING_LATENCY,
   RELAY,
@@ -99,6 +100,10 @@ function catchUpSection(group: CatchUpGroup): string {
   const avroLine = avro
     ? `${AVRO} (OUTBOX_VALUE_ENCODING=avro) / outbox-relay (json-text), the same relay on the same WAL in this run: events/s **${n(avro.eventsPerSecond, 2)}** (${n(avro.of.eventsPerSecond)} vs ${n(avro.to.eventsPerSecond)}), CPU s / M events **${n(avro.cpuSecondsPerMillion, 2)}** (${n(avro.of.cpuSecondsPerMillion)} vs ${n(avro.to.cpuSecondsPerMillion)}); ${n(catchUpOf(group, AVRO)?.internals?.deadLettered)} events dead-lettered. Its MB/s counts the Avro values (smaller than the JSON text).`
     : '';
+  const messages = group.messagesVsTable;
+  const messagesLine = messages
+    ? `${MESSAGES} / outbox-relay (table rows), OUTBOX_SOURCE=messages, the same relay on the same workload written as WAL messages into a database of its own, right after the table row in this run: events/s **${n(messages.eventsPerSecond, 2)}** (${n(messages.of.eventsPerSecond)} vs ${n(messages.to.eventsPerSecond)}), CPU s / M events **${n(messages.cpuSecondsPerMillion, 2)}** (${n(messages.of.cpuSecondsPerMillion)} vs ${n(messages.to.cpuSecondsPerMillion)}). Its MB/s counts the values as read back (the payload re-serialized without spaces, 3 B shorter).`
+    : '';
   return [
     `### ${load.name}: ${n(load.events)} events, ${load.txSize}-event transactions, ~${load.payloadBytes} B payloads, ${n(load.aggregates)} aggregates${group.headline ? ' (headline)' : group.featured ? ' (headline table)' : ''}`,
     '',
@@ -128,6 +133,7 @@ function catchUpSection(group: CatchUpGroup): string {
         : ''),
     '',
     ...(sinksLine ? [sinksLine, ''] : []),
+    ...(messagesLine ? [messagesLine, ''] : []),
     ...(rounds ? [rounds, ''] : []),
     ...(batches ? [batches, ''] : []),
     ...(avroLine ? [avroLine, ''] : []),

@@ -36,6 +36,8 @@ export interface CatchUpGroup {
   avroVsJson?: RowComparison;
   /** The default row (librdkafka) / the kafkajs row, when both ran and succeeded. */
   defaultVsKafkajs?: RowComparison;
+  /** The WAL-messages row / the default (table rows) row, when both ran and succeeded. */
+  messagesVsTable?: RowComparison;
 }
 
 export interface LatencyGroup {

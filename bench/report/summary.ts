@@ -17,6 +17,8 @@ export const POLLING_LATENCY = 'polling 100 ms';
 export const DEBEZIUM = 'Debezium Server';
 /** The relay with OUTBOX_VALUE_ENCODING=avro (bench/systems/avro.ts). */
 export const AVRO = 'outbox-relay avro';
+/** The relay with OUTBOX_SOURCE=messages, over the same workload written as WAL messages. */
+export const MESSAGES = 'outbox-relay (WAL messages)';
 
 export function catchUpOf(group: CatchUpGroup, system: string): CatchUpResult | undefined {
   return group.results.find((result): result is CatchUpResult => !failed(result) && result.system === system);

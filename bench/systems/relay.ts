@@ -1,6 +1,6 @@
 import type { BenchContext } from '../lib/context.js';
 import { safeName } from '../lib/context.js';
-import { createTopics, LatencyConsumer, type SeqReader } from '../lib/kafka.js';
+import { createTopics, jsonSeqOf, LatencyConsumer, type SeqReader } from '../lib/kafka.js';
 import { spawnTracked } from '../lib/proc.js';
 import {
   counterTotal,
@@ -21,7 +21,7 @@ import {
 import { ROOT } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
 import { type PacedLoad, pacedWrite } from '../lib/writer.js';
-import { KAFKAJS, RELAY } from '../report/summary.js';
+import { KAFKAJS, MESSAGES, RELAY } from '../report/summary.js';
 import { type LatencyResult, latencyResult } from './latency.js';
 import { type CatchUpResult, measureCatchUp } from './measure.js';
 
@@ -114,6 +114,20 @@ export function kafkajsCatchUp(ctx: BenchContext, scenario: WalScenario): Promis
       OUTBOX_SLOT: slotName(scenario.url, 'relay_kafkajs'),
       OUTBOX_TOPIC_TEMPLATE: topics.template,
     },
+  });
+}
+
+/**
+ * The relay with OUTBOX_SOURCE=messages over a scenario written as WAL messages
+ * (prepareMessageScenario), with its default slot, publication and topics. Its record values are
+ * the envelope's payload re-serialized (JSON.stringify: no space after `:` and `,`), a few bytes
+ * shorter than the column's text the table row sends: MB/s counts them as read back.
+ */
+export function messagesCatchUp(ctx: BenchContext, scenario: WalScenario): Promise<CatchUpResult> {
+  return relayCatchUp(ctx, scenario, {
+    label: MESSAGES,
+    seqOf: jsonSeqOf,
+    env: { OUTBOX_SOURCE: 'messages' },
   });
 }
 
