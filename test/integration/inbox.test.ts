@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -7,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Inbox } from '../../src/inbox/inbox.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { createTopics, kafkaClient, uniqueTopicPrefix } from '../support/kafka.js';
+import { type RelayProcess, startScriptProcess } from '../support/relay-process.js';
 import { serviceUrls } from '../support/services.js';
 import { waitFor } from '../support/wait-for.js';
 
 const CONSUMER = fileURLToPath(new URL('../support/inbox-consumer.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const EVENTS = 3_000;
 /** Every fifth event is published a second time, after all the others: the stream holds duplicates. */
@@ -64,30 +63,14 @@ describe('inbox: each event’s effects exactly once, across duplicates and kill
     await producer.disconnect();
   }
 
-  function startConsumer(
-    group: string,
-    crashBeforeOffsetCommit = 0,
-  ): { child: ChildProcess; output: () => string } {
-    const child = spawn(process.execPath, ['--import', 'tsx', CONSUMER], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: database.url,
-        KAFKA_BROKERS: serviceUrls().kafkaBrokers,
-        TOPIC: topic,
-        GROUP: group,
-        CRASH_BEFORE_OFFSET_COMMIT: String(crashBeforeOffsetCommit),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  function startConsumer(group: string, crashBeforeOffsetCommit = 0): RelayProcess {
+    return startScriptProcess(CONSUMER, [], {
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: serviceUrls().kafkaBrokers,
+      TOPIC: topic,
+      GROUP: group,
+      CRASH_BEFORE_OFFSET_COMMIT: String(crashBeforeOffsetCommit),
     });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    return { child, output: () => output };
   }
 
   async function handledIds(): Promise<number> {
@@ -105,10 +88,7 @@ describe('inbox: each event’s effects exactly once, across duplicates and kill
     // comes again, and the inbox must skip it.
     for (const crashAt of [50 + Math.floor(Math.random() * 400), 50 + Math.floor(Math.random() * 400)]) {
       const consumer = startConsumer(group, crashAt);
-      const signal = await new Promise((resolve) =>
-        consumer.child.once('exit', (_code, name) => resolve(name)),
-      );
-      expect(signal, consumer.output()).toBe('SIGKILL');
+      expect(await consumer.exited, consumer.output()).toBe('SIGKILL');
       duplicatesSkipped += skips(consumer.output());
     }
     let kills = 0;
@@ -121,8 +101,8 @@ describe('inbox: each event’s effects exactly once, across duplicates and kill
         message: 'the consumer made progress',
       });
       await delay(Math.random() * 400);
-      consumer.child.kill('SIGKILL');
-      await new Promise((resolve) => consumer.child.once('exit', resolve));
+      consumer.kill('SIGKILL');
+      await consumer.exited;
       duplicatesSkipped += consumer
         .output()
         .split('\n')
@@ -149,7 +129,7 @@ describe('inbox: each event’s effects exactly once, across duplicates and kill
         { timeoutMs: 60_000, message: 'the repeated events reached and skipped' },
       );
     } finally {
-      last.child.kill('SIGKILL');
+      last.kill('SIGKILL');
     }
     duplicatesSkipped += last
       .output()

@@ -17,9 +17,18 @@ export interface RelayProcess {
 }
 
 export function startRelayProcess(args: string[], env: Record<string, string>): RelayProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  return startScriptProcess(CLI, args, { OUTBOX_METRICS_PORT: '0', ...env });
+}
+
+/** A TypeScript script of the project as a separate OS process (through tsx), its output kept. */
+export function startScriptProcess(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): RelayProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', OUTBOX_METRICS_PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
