@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AvroStage } from './avro/stage.js';
 import { redactConfig } from './config/redact.js';
-import type { RelayConfig } from './config/relay-config.js';
+import { type RelayConfig, readsMessages } from './config/relay-config.js';
 import { errorMessage, isRetriable, KafkaSendError, RelayError, ReplicationError } from './errors.js';
 import { connectKafkaSink } from './kafka/connect.js';
 import type { RecordSink } from './kafka/record-sink.js';
@@ -204,7 +204,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
         slot: this.config.slot,
         publication: this.config.publication,
         applicationName: APPLICATION_NAME,
-        messages: this.config.source !== 'table',
+        messages: readsMessages(this.config),
       });
       const session = new ReplicationSession(
         stream,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Confirmer } from './checkpoint/confirmer.js';
 import { InflightBudget } from './checkpoint/inflight.js';
 import { type PendingTransaction, Watermark } from './checkpoint/watermark.js';
-import type { RelayConfig } from './config/relay-config.js';
+import { type RelayConfig, readsMessages, readsTable } from './config/relay-config.js';
 import { DecodeError, PoisonEventError } from './errors.js';
 import type { Delivery, Receipt } from './kafka/delivery.js';
 import type { RecordSink } from './kafka/record-sink.js';
@@ -107,7 +107,7 @@ export class ReplicationSession {
     startLsn: Lsn,
   ) {
     this.inflight = new InflightBudget(config.maxInflightEvents, config.maxInflightBytes);
-    if (config.source !== 'table') {
+    if (readsMessages(config)) {
       const relation = messageRelation(config);
       this.messages = { relation, mapRow: compileRowMapper(layout, relation) };
     }
@@ -193,7 +193,7 @@ export class ReplicationSession {
         this.transaction = undefined;
         return;
       case 'relation':
-        if (this.config.source === 'messages' || !isOutboxRelation(this.layout, message)) return;
+        if (!readsTable(this.config) || !isOutboxRelation(this.layout, message)) return;
         this.outbox = { relation: message, mapRow: compileRowMapper(this.layout, message) };
         this.logger.info({ columns: message.columns.map((c) => c.name) }, 'outbox table layout received');
         return;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import { redactUrl, scrubSecrets } from '../config/redact.js';
-import type { RelayConfig } from '../config/relay-config.js';
+import { type RelayConfig, readsTable } from '../config/relay-config.js';
 import { ConfigError, errorMessage, SetupError } from '../errors.js';
 import { createKafka } from '../kafka/kafkajs/client.js';
 import { configSecrets, createLogger } from '../observability/logger.js';
@@ -64,7 +64,7 @@ async function init(config: RelayConfig, args: CliArgs): Promise<number> {
     const done = (created: boolean, what: string) =>
       console.log(`${created ? 'created' : 'exists '}  ${what}`);
     console.log(`database ${redactUrl(config.databaseUrl)}`);
-    if (config.source === 'messages') {
+    if (!readsTable(config)) {
       console.log(
         `no table: events come as WAL messages with prefix '${config.messagePrefix}' (OUTBOX_SOURCE=messages)`,
       );

@@ -114,6 +114,11 @@ export type FieldEncoding = (typeof FIELD_ENCODINGS)[number];
 export const OUTBOX_SOURCES = ['table', 'messages', 'both'] as const;
 export type OutboxSource = (typeof OUTBOX_SOURCES)[number];
 
+/** Whether events come from rows of OUTBOX_TABLE (OUTBOX_SOURCE table or both). */
+export const readsTable = (config: Pick<RelayConfig, 'source'>): boolean => config.source !== 'messages';
+/** Whether events come from WAL messages (OUTBOX_SOURCE messages or both). */
+export const readsMessages = (config: Pick<RelayConfig, 'source'>): boolean => config.source !== 'table';
+
 export const RECORD_TIMESTAMPS = ['source', 'send'] as const;
 export type RecordTimestamp = (typeof RECORD_TIMESTAMPS)[number];
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { parseQualifiedName } from '../client/identifiers.js';
-import type { RelayConfig } from '../config/relay-config.js';
+import { type RelayConfig, readsTable } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import { type OutboxLayout, requiredColumns } from '../outbox/layout.js';
 import { readSlotState, type SlotState } from './slot-state.js';
@@ -148,7 +148,7 @@ export async function preflight(
   layout: OutboxLayout,
 ): Promise<OutboxLayout> {
   await checkWalLevel(client);
-  const withTable = config.source !== 'messages';
+  const withTable = readsTable(config);
   const checked = withTable ? await checkOutboxTable(client, config.table, layout) : layout;
   await checkPublication(client, config.publication, withTable ? config.table : undefined);
   await checkSlot(client, config.slot);

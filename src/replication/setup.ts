@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import { parseQualifiedName } from '../client/identifiers.js';
-import type { Preset, RelayConfig } from '../config/relay-config.js';
+import { type Preset, type RelayConfig, readsTable } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import type { OutboxLayout } from '../outbox/layout.js';
 import { enableFailover, type Finding, failoverFindings, readFailoverFacts } from './failover.js';
@@ -43,7 +43,7 @@ export async function initialize(
   await checkReplicationPrivilege(client);
   // With OUTBOX_SOURCE=messages there is no table: the publication stays empty (pgoutput needs
   // one; it does not filter messages).
-  const withTable = config.source !== 'messages';
+  const withTable = readsTable(config);
   const createdTable = withTable && options.createTable && (await createTableIfMissing(client, config));
   if (withTable) await checkOutboxTable(client, config.table, layout);
   const { created: createdPublication, addedTable } = await ensurePublication(client, config, withTable);
