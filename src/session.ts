@@ -11,7 +11,7 @@ import { AcknowledgementTally } from './observability/acknowledgement-tally.js';
 import { deadLetterRecord } from './outbox/dead-letter.js';
 import type { OutboxLayout } from './outbox/layout.js';
 import { compileRowMapper, isOutboxRelation, type RowMapper } from './outbox/mapper.js';
-import { envelopeValues, messageRelation } from './outbox/message-envelope.js';
+import { compileEnvelopeReader, type EnvelopeReader, messageRelation } from './outbox/message-envelope.js';
 import { assertPublishableSize, type OutboxRecord } from './outbox/record.js';
 import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
 import { pgMicrosToUnixMs } from './replication/pg-time.js';
@@ -45,6 +45,11 @@ type OnAcknowledged = (transaction: ReceivedTransaction, topic: string) => void;
 interface OutboxTable {
   readonly relation: RelationMessage;
   readonly mapRow: RowMapper;
+}
+
+/** WAL messages as a virtual outbox table: its relation, its row mapper, and how a message becomes a row. */
+interface MessageSource extends OutboxTable {
+  readonly readEnvelope: EnvelopeReader;
 }
 
 /**
@@ -94,7 +99,7 @@ export class ReplicationSession {
   private transaction: ReceivedTransaction | undefined;
   private outbox: OutboxTable | undefined;
   /** Events written as WAL messages (OUTBOX_SOURCE=messages or both), mapped like rows. */
-  private readonly messages: OutboxTable | undefined;
+  private readonly messages: MessageSource | undefined;
   private draining = false;
 
   constructor(
@@ -109,7 +114,11 @@ export class ReplicationSession {
     this.inflight = new InflightBudget(config.maxInflightEvents, config.maxInflightBytes);
     if (readsMessages(config)) {
       const relation = messageRelation(config);
-      this.messages = { relation, mapRow: compileRowMapper(layout, relation) };
+      this.messages = {
+        relation,
+        mapRow: compileRowMapper(layout, relation),
+        readEnvelope: compileEnvelopeReader(relation, config),
+      };
     }
     this.watermark = new Watermark(startLsn);
     this.tally = new AcknowledgementTally((topic, events, commitTimeMs) =>
@@ -232,13 +241,13 @@ export class ReplicationSession {
   /** An event written as a WAL message: its envelope becomes a row of the message relation. */
   private publishMessage(
     transaction: ReceivedTransaction,
-    messages: OutboxTable,
+    messages: MessageSource,
     content: Buffer,
     wal: WalChunk,
   ): void {
     let values: TupleValue[];
     try {
-      values = envelopeValues(content, messages.relation, this.config);
+      values = messages.readEnvelope(content);
     } catch (error) {
       if (!(error instanceof PoisonEventError)) throw error;
       // The dead-letter record carries the message's content as it came, in the payload column.

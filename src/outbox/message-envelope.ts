@@ -34,25 +34,35 @@ export function messageRelation(config: RelayConfig): RelationMessage {
   };
 }
 
-/** The envelope's fields in messageRelation's column order, or a poison error naming what is wrong. */
-export function envelopeValues(
-  content: Buffer,
-  relation: RelationMessage,
-  config: RelayConfig,
-): TupleValue[] {
-  const envelope = parseEnvelope(content);
-  const byColumn = new Map<string, string | null>([
-    [config.idColumn, envelope.id],
-    [config.aggregateTypeColumn, envelope.aggregateType],
-    [config.aggregateIdColumn, envelope.aggregateId],
-    [config.eventTypeColumn, envelope.eventType],
-    [config.payloadColumn, envelope.payload === null ? null : JSON.stringify(envelope.payload)],
-    [config.headersColumn, envelope.headers ? JSON.stringify(envelope.headers) : null],
+/** Reads one message's content into a row of messageRelation, or throws a poison error naming what is wrong. */
+export type EnvelopeReader = (content: Buffer) => TupleValue[];
+
+type Field = (envelope: MessageEnvelope) => string | null;
+
+/**
+ * The reader for a relation made by messageRelation: which envelope field fills which column is
+ * settled here, once, not for every message.
+ */
+export function compileEnvelopeReader(relation: RelationMessage, config: RelayConfig): EnvelopeReader {
+  const byColumn = new Map<string, Field>([
+    [config.idColumn, (envelope) => envelope.id],
+    [config.aggregateTypeColumn, (envelope) => envelope.aggregateType],
+    [config.aggregateIdColumn, (envelope) => envelope.aggregateId],
+    [config.eventTypeColumn, (envelope) => envelope.eventType],
+    [
+      config.payloadColumn,
+      (envelope) => (envelope.payload === null ? null : JSON.stringify(envelope.payload)),
+    ],
+    [config.headersColumn, (envelope) => (envelope.headers ? JSON.stringify(envelope.headers) : null)],
   ]);
-  return relation.columns.map(({ name }) => {
-    const value = byColumn.get(name);
-    return value === undefined || value === null ? null : Buffer.from(value);
-  });
+  const fields = relation.columns.map(({ name }): Field => byColumn.get(name) ?? (() => null));
+  return (content) => {
+    const envelope = parseEnvelope(content);
+    return fields.map((field) => {
+      const value = field(envelope);
+      return value === null ? null : Buffer.from(value);
+    });
+  };
 }
 
 function parseEnvelope(content: Buffer): MessageEnvelope {
