@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { DEFAULT_MESSAGE_PREFIX } from '../../src/client/envelope.js';
 
 /** One benchmark workload: what is written to the outbox and how. */
 export interface Workload {
@@ -50,9 +51,6 @@ export function insertSql(table: string, payloadBytes: number): string {
     FROM generate_series($1::int, $2::int) AS s`;
 }
 
-/** pg_logical_emit_message's prefix for outbox events (the relay's OUTBOX_MESSAGE_PREFIX default). */
-export const MESSAGE_PREFIX = 'outbox';
-
 /**
  * The events insertSql writes, [$1, $2] of aggregate type $3 over $4 aggregates, as transactional
  * WAL messages instead (the envelope of docs/message-envelope.md), as one statement. ORDER BY s:
@@ -60,7 +58,7 @@ export const MESSAGE_PREFIX = 'outbox';
  * `seq` order, as the rows are.
  */
 export function emitMessagesSql(payloadBytes: number): string {
-  return `SELECT pg_logical_emit_message(true, '${MESSAGE_PREFIX}', json_build_object(
+  return `SELECT pg_logical_emit_message(true, '${DEFAULT_MESSAGE_PREFIX}', json_build_object(
       'v', 1, 'id', gen_random_uuid(), 'aggregateType', $3::text,
       'aggregateId', ${aggregateIdSql('$3::text', '$4::int')}, 'eventType', '${EVENT_TYPE}',
       'payload', ${payloadSql(payloadBytes)})::text)

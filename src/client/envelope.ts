@@ -1,5 +1,8 @@
 import type { IdentifiedEvent } from './event.js';
 
+/** The prefix of the relay's WAL messages unless OUTBOX_MESSAGE_PREFIX says otherwise. */
+export const DEFAULT_MESSAGE_PREFIX = 'outbox';
+
 /** The version of the WAL message envelope (docs/message-envelope.md), written and read. */
 export const ENVELOPE_VERSION = 1;
 

@@ -3,13 +3,12 @@
  * (or as WAL messages) the relay reads. No dependency on Kafka or the relay. One adapter per
  * library: outbox-relay/client/pg, /postgres-js, /knex, /kysely, /drizzle, /prisma, /typeorm.
  */
-export { ENVELOPE_VERSION, type MessageEnvelope } from './envelope.js';
+export { DEFAULT_MESSAGE_PREFIX, ENVELOPE_VERSION, type MessageEnvelope } from './envelope.js';
 export type { EventMap, EventOf, OutboxEvent } from './event.js';
 export { parseQualifiedName, quoteIdentifier } from './identifiers.js';
 export { DEBEZIUM_LAYOUT, DEFAULT_LAYOUT, type TableLayout } from './layout.js';
 export {
   createOutbox,
-  DEFAULT_MESSAGE_PREFIX,
   type Outbox,
   type PublishCallOptions,
   type PublisherOptions,

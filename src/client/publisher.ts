@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { toEnvelope } from './envelope.js';
+import { DEFAULT_MESSAGE_PREFIX, toEnvelope } from './envelope.js';
 import type { EventMap, EventOf, IdentifiedEvent, OutboxEvent } from './event.js';
 import { quotedTable, quoteIdentifier } from './identifiers.js';
 import { DEFAULT_LAYOUT, type TableLayout } from './layout.js';
 import { type Statement, StatementBuilder } from './statement.js';
 import { traceContextHeaders } from './trace-context.js';
-
-/** The prefix of the relay's WAL messages unless OUTBOX_MESSAGE_PREFIX says otherwise. */
-export const DEFAULT_MESSAGE_PREFIX = 'outbox';
 
 export interface PublisherOptions {
   /** Where rows go: DEFAULT_LAYOUT, DEBEZIUM_LAYOUT or your own names. */
@@ -56,8 +53,10 @@ export function createOutbox<Events extends EventMap, Transaction>(
     const list: readonly OutboxEvent[] = Array.isArray(events) ? events : [events as OutboxEvent];
     if (list.length === 0) throw new Error('publish: no events');
     const write = (call.via ?? options.via) === 'message' ? messageStatement : insertStatement;
+    // One call, one context: the added headers (the active span's) are read once for all its events.
+    const added = (options.headers ?? traceContextHeaders)();
     return write(
-      list.map((event) => identified(event, options)),
+      list.map((event) => identified(event, added)),
       options,
     );
   };
@@ -69,14 +68,16 @@ export function createOutbox<Events extends EventMap, Transaction>(
   };
 }
 
-function identified(event: OutboxEvent, options: PublisherOptions): IdentifiedEvent {
+function identified(
+  event: OutboxEvent,
+  added: Readonly<Record<string, string>> | undefined,
+): IdentifiedEvent {
   for (const field of ['aggregateType', 'aggregateId', 'eventType'] as const) {
     if (typeof event[field] !== 'string' || event[field] === '') {
       throw new Error(`publish: ${field} must be a non-empty string`);
     }
   }
   if (event.payload === undefined) throw new Error('publish: payload is undefined; use null for none');
-  const added = (options.headers ?? traceContextHeaders)();
   const headers = added || event.headers ? { ...added, ...event.headers } : undefined;
   return { ...event, id: event.id ?? randomUUID(), headers };
 }
@@ -93,7 +94,7 @@ function insertStatement(events: readonly IdentifiedEvent[], options: PublisherO
     throw new Error(`publish: the table ${layout.table} has no headers column (layout.columns.headers)`);
   }
   const names = [columns.id, columns.aggregateType, columns.aggregateId, columns.eventType, columns.payload];
-  if (columns.headers !== undefined) names.push(columns.headers);
+  if (withHeaders) names.push(columns.headers);
   const idCast = layout.idType === 'text' ? '::text' : '::uuid';
   const builder = new StatementBuilder().sql(
     `INSERT INTO ${quotedTable(layout.table)} (${names.map(quoteIdentifier).join(', ')}) VALUES `,

@@ -1,3 +1,4 @@
+import { DEFAULT_MESSAGE_PREFIX } from '../client/envelope.js';
 import {
   boolean,
   brokerList,
@@ -92,7 +93,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'messagePrefix',
     env: 'OUTBOX_MESSAGE_PREFIX',
     parse: nonEmpty,
-    fallback: 'outbox',
+    fallback: DEFAULT_MESSAGE_PREFIX,
     description: 'Prefix of the transactional WAL messages that are events (docs/message-envelope.md)',
   }),
   option({
