@@ -44,10 +44,8 @@ export function connectFailed(
 ): KafkaSendError {
   const problem = problemOf(detail);
   const what = problem === 'unreachable' ? 'cannot reach Kafka' : 'cannot connect to Kafka';
-  // A client's error may name the settings already (classifyKafkaError's SASL hint).
-  const next = /OUTBOX_KAFKA_\w+/.test(detail) ? '' : ` ${advice(config, problem)}`;
   return new KafkaSendError(
-    `${what} at KAFKA_BROKERS=${config.kafkaBrokers.join(',')}: ${detail}.${next}`,
+    `${what} at KAFKA_BROKERS=${config.kafkaBrokers.join(',')}: ${detail}. ${advice(config, problem)}`,
     brokerErrorType,
     false,
     { cause },

@@ -4,7 +4,7 @@ import { connectFailed } from '../connect-failure.js';
 import type { SinkObserver } from '../record-sink.js';
 import { createKafka } from './client.js';
 import { KafkajsProducer } from './producer.js';
-import { classifyKafkaError } from './send-errors.js';
+import { classifyKafkaError, kafkaErrorText } from './send-errors.js';
 import { KafkajsSink } from './sink.js';
 
 /** The kafkajs sink, connected: a broker that cannot be reached is a clear, fatal error. */
@@ -17,8 +17,8 @@ export async function connectKafkajsSink(
   try {
     await producer.connect();
   } catch (error) {
-    const failure = classifyKafkaError(error);
-    throw connectFailed(config, failure.message, failure.brokerErrorType, error);
+    // connectFailed gives the advice for a failed connect; the text alone goes in.
+    throw connectFailed(config, kafkaErrorText(error), classifyKafkaError(error).brokerErrorType, error);
   }
   return new KafkajsSink(producer, config, observer);
 }

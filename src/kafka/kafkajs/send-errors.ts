@@ -38,6 +38,11 @@ function causes(error: unknown): KafkaJsErrorShape[] {
   return chain;
 }
 
+/** What kafkajs says went wrong: the innermost error's message, without advice. */
+export function kafkaErrorText(error: unknown): string {
+  return `Kafka: ${causes(error).at(-1)?.message ?? String(error)}`;
+}
+
 /** Classifies a kafkajs failure by the innermost broker error it carries. */
 export function classifyKafkaError(error: unknown): KafkaSendError {
   if (error instanceof KafkaSendError) return error;
@@ -45,8 +50,8 @@ export function classifyKafkaError(error: unknown): KafkaSendError {
   const typed = chain.find((entry) => entry.type !== undefined);
   const fatal = chain.some((entry) => entry.type !== undefined && FATAL_BROKER_ERRORS.has(entry.type));
   const sasl = chain.some((entry) => entry.name === 'KafkaJSSASLAuthenticationError');
-  const innermost = chain[chain.length - 1];
-  const message = innermost?.message ?? String(error);
   const hint = sasl ? ': check OUTBOX_KAFKA_SASL_USERNAME and OUTBOX_KAFKA_SASL_PASSWORD' : '';
-  return new KafkaSendError(`Kafka: ${message}${hint}`, typed?.type, !(fatal || sasl), { cause: error });
+  return new KafkaSendError(`${kafkaErrorText(error)}${hint}`, typed?.type, !(fatal || sasl), {
+    cause: error,
+  });
 }
