@@ -243,9 +243,11 @@ main() {
   exec 9>"$STACK/.lock"
   flock 9
   STACK_OS_USER=$(os_user)
+  # Commands that run no PostgreSQL server: they need no binaries, nor another version's.
+  local no_pg_server='^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch|cluster-up|cluster-down|cluster-broker)$'
   # Without binaries no cluster of ours can run: down and status need none, the others install them.
   PG_CLIENT_BIN=$(find_pg_bin) || PG_CLIENT_BIN=''
-  if [[ -z $PG_CLIENT_BIN && ! $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch|cluster-up|cluster-down|cluster-broker)$ ]]; then
+  if [[ -z $PG_CLIENT_BIN && ! $command =~ $no_pg_server ]]; then
     install_postgres
     PG_CLIENT_BIN=$(find_pg_bin) || die "PostgreSQL binaries still not found under /usr/lib/postgresql/*/bin"
   fi
@@ -255,7 +257,7 @@ main() {
   PG_BIN=$PG_CLIENT_BIN
   if [[ -n $PG_VERSION && -n $PG_CLIENT_BIN && $PG_VERSION != "$(pg_major "$PG_CLIENT_BIN")" ]]; then
     PG_HOME="$STACK/pg-$PG_VERSION"
-    [[ $command =~ ^(down|status|stop-kafka|stop-pg|scratch-stop|registry-up|registry-down|debezium-fetch|cluster-up|cluster-down|cluster-broker)$ ]] ||
+    [[ $command =~ $no_pg_server ]] ||
       PG_BIN=$(pg_server_bin "$PG_VERSION")
   fi
   if [[ $command =~ ^(up|start-pg|restart-pg)$ ]]; then
