@@ -10,6 +10,7 @@ const PER_SINK = [
   'test/integration/column-types.test.ts',
   'test/integration/memory.test.ts',
   'test/integration/secure-transport.test.ts',
+  'test/integration/exactly-once.test.ts',
   'test/faults/**/*.test.ts',
 ];
 

@@ -10,6 +10,7 @@ if (existsSync(FAULT_SUMMARY_FILE)) {
   const columns = [
     'fault',
     'sink',
+    'delivery',
     'written',
     'delivered',
     'duplicates',

@@ -30,6 +30,8 @@ export interface RelayEvents {
   'checkpoint:confirmed': [lsn: Lsn];
   /** A poison event was sent to the dead-letter topic (reason: null-key, too-large, ...). */
   'event:dead-lettered': [reason: string];
+  /** Exactly-once: an event the stream sent again, already in Kafka by the last checkpoint, left out. */
+  'event:skipped': [];
   /** This process holds the slot's leader lock and may stream. */
   'leader:acquired': [waitedMs: number];
   'replication:error': [error: RelayError, willRetry: boolean];

@@ -1,11 +1,12 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AvroStage } from './avro/stage.js';
+import type { KafkaCheckpoint, StreamIdentity } from './checkpoint/kafka-checkpoint.js';
 import { redactConfig } from './config/redact.js';
-import { type RelayConfig, readsMessages } from './config/relay-config.js';
+import { isExactlyOnce, type RelayConfig, readsMessages } from './config/relay-config.js';
 import { errorMessage, isRetriable, KafkaSendError, RelayError, ReplicationError } from './errors.js';
-import { connectKafkaSink } from './kafka/connect.js';
-import type { RecordSink } from './kafka/record-sink.js';
+import { connectKafkaSink, connectTransactionalSink } from './kafka/connect.js';
+import type { RecordSink, SinkObserver } from './kafka/record-sink.js';
 import { fullJitterDelay, sleep } from './lifecycle/backoff.js';
 import { acquireLeaderLock } from './lifecycle/leader-lock.js';
 import { TypedEmitter } from './lifecycle/typed-emitter.js';
@@ -14,9 +15,11 @@ import type { RelayEvents, RelayState } from './relay-events.js';
 import { failoverFindings, readFailoverFacts } from './replication/failover.js';
 import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
 import { connectMetadata } from './replication/metadata-client.js';
+import { endClient } from './replication/pg-internals.js';
 import { checkSlot, preflight } from './replication/preflight.js';
 import { resolvePrimary } from './replication/primary.js';
 import { ReplicationStream } from './replication/stream.js';
+import { readStreamIdentity } from './replication/stream-identity.js';
 import { ReplicationSession } from './session.js';
 
 const APPLICATION_NAME = 'outbox-relay';
@@ -92,6 +95,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   private async startOnce(): Promise<void> {
     this.logger.info({ config: redactConfig(this.config) }, 'starting outbox-relay');
     const metadata = await connectMetadata(this.config.databaseUrl, APPLICATION_NAME);
+    let identity: StreamIdentity;
     try {
       this.layout = await preflight(metadata, this.config, this.layout);
       // A single server without standbys is common (development): what failover lacks is info, not a warning.
@@ -101,6 +105,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
         { failover: findings.map(({ level, message }) => `${level}: ${message}`) },
         'failover readiness',
       );
+      identity = await readStreamIdentity(metadata, this.config.slot);
     } finally {
       await metadata.end().catch(() => undefined);
     }
@@ -108,7 +113,9 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       this.config.valueEncoding === 'avro'
         ? await (await import('./avro/stage.js')).prepareAvroStage(this.config)
         : undefined;
-    const sinks = new SinkHolder(() => this.connectSink(avro), await this.connectSink(avro));
+    const sinks = isExactlyOnce(this.config)
+      ? await this.transactionalSinks(avro, identity)
+      : new SinkHolder(() => this.connectSink(avro), await this.connectSink(avro));
     let ready: () => void = () => undefined;
     const firstReady = new Promise<void>((resolve) => {
       ready = resolve;
@@ -117,20 +124,62 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     await Promise.race([firstReady, this.finished]);
   }
 
+  /**
+   * Exactly-once: the checkpoint topic now (a clear error if Kafka cannot be reached), and a
+   * transactional producer for each session once it holds the leader lock, never before: a
+   * standby that connected one would fence the leader's.
+   */
+  private async transactionalSinks(
+    avro: AvroStage | undefined,
+    identity: StreamIdentity,
+  ): Promise<SessionSinks> {
+    const { openCheckpoints } = await import('./kafka/kafkajs/connect.js');
+    const checkpoints = await openCheckpoints(this.config, this.logger, identity);
+    return {
+      open: async () => {
+        const kafka = await connectTransactionalSink(
+          this.config,
+          this.logger,
+          this.sinkObserver,
+          checkpoints.target,
+        ).catch(retriableUnlessRefused);
+        try {
+          const resumeAfter = await checkpoints.read();
+          this.logger.info(
+            {
+              checkpoint: resumeAfter
+                ? { commitLsn: formatLsn(resumeAfter.commitLsn), events: resumeAfter.events }
+                : 'none',
+            },
+            'resuming after the last committed Kafka transaction',
+          );
+          return { sink: avro ? this.encodingAvro(kafka, avro) : kafka, resumeAfter };
+        } catch (error) {
+          await kafka.close();
+          throw retriableUnlessRefused(error);
+        }
+      },
+      release: (sink) => sink.close(),
+      close: async () => undefined,
+    };
+  }
+
+  private readonly sinkObserver: SinkObserver = {
+    batchSent: (events, bytes, seconds) => this.emit('batch:sent', events, bytes, seconds),
+    sendFailed: (error, attempt, delayMs) => {
+      if (attempt === 0) this.logger.warn({ err: error }, 'Kafka unavailable; retrying with backoff');
+      this.setState('kafka-unavailable');
+      this.emit('batch:failed', error, attempt, delayMs);
+    },
+    sendRecovered: () => {
+      this.logger.info('Kafka reachable again');
+      this.setState('streaming');
+    },
+  };
+
   /** The Kafka sink of OUTBOX_KAFKA_CLIENT, behind the Avro stage when values are Avro. */
   private async connectSink(avro: AvroStage | undefined): Promise<RecordSink> {
-    const sink = await connectKafkaSink(this.config, this.logger, {
-      batchSent: (events, bytes, seconds) => this.emit('batch:sent', events, bytes, seconds),
-      sendFailed: (error, attempt, delayMs) => {
-        if (attempt === 0) this.logger.warn({ err: error }, 'Kafka unavailable; retrying with backoff');
-        this.setState('kafka-unavailable');
-        this.emit('batch:failed', error, attempt, delayMs);
-      },
-      sendRecovered: () => {
-        this.logger.info('Kafka reachable again');
-        this.setState('streaming');
-      },
-    });
+    const sink = await connectKafkaSink(this.config, this.logger, this.sinkObserver);
     return avro ? this.encodingAvro(sink, avro) : sink;
   }
 
@@ -150,11 +199,11 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   }
 
   /** Runs sessions until stopped; reconnects after retriable failures with backoff. */
-  private async runSessions(sinks: SinkHolder, onReady: () => void): Promise<void> {
+  private async runSessions(sinks: SessionSinks, onReady: () => void): Promise<void> {
     try {
       for (let attempt = 0; !this.stopping.signal.aborted; ) {
         try {
-          await this.runSession(await sinks.usable(), () => {
+          await this.runSession(sinks, () => {
             attempt = 0;
             onReady();
           });
@@ -178,7 +227,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   }
 
   /** One session: take the leader lock, check the slot, stream until stopped or failed. */
-  private async runSession(sink: RecordSink, onReady: () => void): Promise<void> {
+  private async runSession(sinks: SessionSinks, onReady: () => void): Promise<void> {
     this.setState('connecting');
     // After a failover another host is the primary: the lock, the slot and the stream follow it.
     const databaseUrl = await resolvePrimary(this.config.databaseUrl);
@@ -199,42 +248,60 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       this.emit('leader:acquired', Date.now() - waitStarted);
       const slot = await checkSlot(leader, this.config.slot);
       this.confirmedLsn = maxLsn(this.confirmedLsn, slot.confirmedFlushLsn ?? ZERO_LSN);
-      const stream = new ReplicationStream({
-        connectionString: databaseUrl,
-        slot: this.config.slot,
-        publication: this.config.publication,
-        applicationName: APPLICATION_NAME,
-        messages: readsMessages(this.config),
-      });
-      const session = new ReplicationSession(
-        stream,
-        sink,
-        this.layout,
-        this.config,
-        this.logger,
-        {
-          confirmed: (lsn) => {
-            this.confirmedLsn = lsn;
-            this.emit('checkpoint:confirmed', lsn);
-          },
-          acknowledged: (topic, events, commitTimeMs) =>
-            this.emit('events:acknowledged', topic, events, commitTimeMs, Date.now()),
-          deadLettered: (reason) => this.emit('event:dead-lettered', reason),
-        },
-        this.confirmedLsn,
-      );
-      this.session = session;
-      await session.run(Promise.race([this.stopSignal, leadership.lost]), () => {
-        this.setState('streaming');
-        this.logger.info({ slot: this.config.slot, from: formatLsn(this.confirmedLsn) }, 'streaming');
-        onReady();
-      });
+      const { sink, resumeAfter } = await sinks.open();
+      try {
+        await this.stream(databaseUrl, sink, resumeAfter, leadership.lost, onReady);
+      } finally {
+        await sinks.release(sink);
+      }
       if (leadership.isLost() && !this.stopping.signal.aborted) {
         throw new ReplicationError('lost the connection holding the leader lock', undefined, true);
       }
     } finally {
-      await leader.end().catch(() => undefined);
+      await endClient(leader);
     }
+  }
+
+  /** Streams the slot from its confirmed position until stopped, the leadership lost, or a failure. */
+  private async stream(
+    databaseUrl: string,
+    sink: RecordSink,
+    resumeAfter: KafkaCheckpoint | undefined,
+    leadershipLost: Promise<void>,
+    onReady: () => void,
+  ): Promise<void> {
+    const stream = new ReplicationStream({
+      connectionString: databaseUrl,
+      slot: this.config.slot,
+      publication: this.config.publication,
+      applicationName: APPLICATION_NAME,
+      messages: readsMessages(this.config),
+    });
+    const session = new ReplicationSession(
+      stream,
+      sink,
+      this.layout,
+      this.config,
+      this.logger,
+      {
+        confirmed: (lsn) => {
+          this.confirmedLsn = lsn;
+          this.emit('checkpoint:confirmed', lsn);
+        },
+        acknowledged: (topic, events, commitTimeMs) =>
+          this.emit('events:acknowledged', topic, events, commitTimeMs, Date.now()),
+        deadLettered: (reason) => this.emit('event:dead-lettered', reason),
+        skipped: () => this.emit('event:skipped'),
+      },
+      this.confirmedLsn,
+      resumeAfter,
+    );
+    this.session = session;
+    await session.run(Promise.race([this.stopSignal, leadershipLost]), () => {
+      this.setState('streaming');
+      this.logger.info({ slot: this.config.slot, from: formatLsn(this.confirmedLsn) }, 'streaming');
+      onReady();
+    });
   }
 
   private setState(state: RelayState): void {
@@ -262,11 +329,19 @@ function watchLeadership(leader: pg.Client): { lost: Promise<void>; isLost(): bo
   return { lost, isLost: () => gone };
 }
 
+/** Where each session's sink comes from, and where it goes after the session. */
+interface SessionSinks {
+  /** The sink of a session that holds the leader lock, and what Kafka already has of the stream (exactly-once). */
+  open(): Promise<{ readonly sink: RecordSink; readonly resumeAfter?: KafkaCheckpoint }>;
+  release(sink: RecordSink): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
- * The relay's current sink. One that failed retriably (a Kafka client that must be created
- * anew) is closed and replaced before the next session; its failure already ended the last one.
+ * At-least-once: one sink for every session. One that failed retriably (a Kafka client that must
+ * be created anew) is closed and replaced before the next session; its failure already ended the last one.
  */
-class SinkHolder {
+class SinkHolder implements SessionSinks {
   private broken = false;
 
   constructor(
@@ -276,17 +351,17 @@ class SinkHolder {
     this.watch(sink);
   }
 
-  async usable(): Promise<RecordSink> {
-    if (!this.broken) return this.sink;
+  async open(): Promise<{ sink: RecordSink }> {
+    if (!this.broken) return { sink: this.sink };
     await this.sink.close();
-    const sink = await this.connect().catch((error: unknown) => {
-      throw new KafkaSendError(`Kafka: ${errorMessage(error)}`, undefined, true, { cause: error });
-    });
+    const sink = await this.connect().catch(retriable);
     this.sink = sink;
     this.broken = false;
     this.watch(sink);
-    return sink;
+    return { sink };
   }
+
+  async release(): Promise<void> {}
 
   close(): Promise<void> {
     return this.sink.close();
@@ -297,4 +372,15 @@ class SinkHolder {
       if (this.sink === sink) this.broken = true;
     });
   }
+}
+
+/** A Kafka client that cannot connect after start-up: the brokers were reachable, so try again. */
+function retriable(error: unknown): never {
+  throw new KafkaSendError(`Kafka: ${errorMessage(error)}`, undefined, true, { cause: error });
+}
+
+/** As retriable(), except a refusal no retry can fix (an ACL, a transactional id not allowed). */
+function retriableUnlessRefused(error: unknown): never {
+  if (error instanceof KafkaSendError && error.brokerErrorType !== undefined && !error.retriable) throw error;
+  return retriable(error);
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Confirmer } from './checkpoint/confirmer.js';
 import { InflightBudget } from './checkpoint/inflight.js';
+import { isPublished, type KafkaCheckpoint } from './checkpoint/kafka-checkpoint.js';
 import { type PendingTransaction, Watermark } from './checkpoint/watermark.js';
 import { type RelayConfig, readsMessages, readsTable } from './config/relay-config.js';
 import { DecodeError, PoisonEventError } from './errors.js';
@@ -37,6 +38,8 @@ export interface SessionHooks {
   /** A run of events of one topic and one transaction, acknowledged by the broker. */
   acknowledged(topic: string, events: number, commitTimeMs: number): void;
   deadLettered(reason: string): void;
+  /** An event the stream sent again that Kafka already has (exactly-once), left out. */
+  skipped(): void;
 }
 
 type OnAcknowledged = (transaction: ReceivedTransaction, topic: string) => void;
@@ -58,9 +61,12 @@ interface MessageSource extends OutboxTable {
  */
 class ReceivedTransaction implements Receipt {
   private chargedBytes = 0;
+  /** Outbox rows and messages received so far: the ordinal of the last one. */
+  events = 0;
 
   constructor(
     readonly entry: PendingTransaction,
+    readonly commitLsn: Lsn,
     readonly xid: number,
     readonly commitTimeMs: number,
     private readonly onAcknowledged: OnAcknowledged,
@@ -101,6 +107,9 @@ export class ReplicationSession {
   /** Events written as WAL messages (OUTBOX_SOURCE=messages or both), mapped like rows. */
   private readonly messages: MessageSource | undefined;
   private draining = false;
+  /** Exactly-once: what Kafka holds already; events up to it are not sent again. */
+  private resumeAfter: KafkaCheckpoint | undefined;
+  private skippedEvents = 0;
 
   constructor(
     private readonly stream: ReplicationStream,
@@ -110,7 +119,9 @@ export class ReplicationSession {
     private readonly logger: Logger,
     private readonly hooks: SessionHooks,
     startLsn: Lsn,
+    resumeAfter?: KafkaCheckpoint,
   ) {
+    this.resumeAfter = resumeAfter;
     this.inflight = new InflightBudget(config.maxInflightEvents, config.maxInflightBytes);
     if (readsMessages(config)) {
       const relation = messageRelation(config);
@@ -179,16 +190,19 @@ export class ReplicationSession {
     switch (message.tag) {
       case 'insert':
         if (message.relationOid !== this.outbox?.relation.relationOid || !this.transaction) return;
+        if (this.inKafkaAlready(this.transaction)) return;
         this.publishRow(this.transaction, this.outbox, message.tuple, wal);
         return;
       case 'message':
         if (!this.messages || !this.transaction || !message.transactional) return;
         if (message.prefix !== this.config.messagePrefix) return;
+        if (this.inKafkaAlready(this.transaction)) return;
         this.publishMessage(this.transaction, this.messages, message.content, wal);
         return;
       case 'begin':
         this.transaction = new ReceivedTransaction(
           this.watermark.begin(),
+          message.finalLsn,
           message.xid,
           pgMicrosToUnixMs(message.commitTimeMicros),
           this.onAcknowledged,
@@ -209,6 +223,26 @@ export class ReplicationSession {
       case 'ignored':
         return;
     }
+  }
+
+  /**
+   * Counts the transaction's next event, and says whether Kafka has it already (exactly-once,
+   * after a restart): each event yields one record, an event or its dead letter, so its ordinal
+   * is its place among the records the transaction's earlier sending produced.
+   */
+  private inKafkaAlready(transaction: ReceivedTransaction): boolean {
+    transaction.events++;
+    const resumeAfter = this.resumeAfter;
+    if (!resumeAfter) return false;
+    if (isPublished(resumeAfter, transaction.commitLsn, transaction.events)) {
+      this.skippedEvents++;
+      this.hooks.skipped();
+      return true;
+    }
+    // Past the checkpoint: nothing later in the stream can be in Kafka.
+    this.resumeAfter = undefined;
+    this.logger.info({ skipped: this.skippedEvents }, 'past the checkpoint: events already in Kafka skipped');
+    return false;
   }
 
   /** Publishes the row's record, or its dead-letter record when it cannot be published. */
@@ -310,7 +344,7 @@ export class ReplicationSession {
     this.watermark.addEvent(transaction.entry);
     this.inflight.add(record.sizeBytes);
     transaction.charge(record.sizeBytes);
-    this.sink.enqueue({ record, receipt: transaction, deadLetter });
+    this.sink.enqueue({ record, receipt: transaction, ordinal: transaction.events, deadLetter });
     if (this.inflight.isFull) this.stream.pause();
   }
 

@@ -17,6 +17,7 @@ import {
 } from './parsers.js';
 import {
   COMPRESSIONS,
+  DELIVERY_GUARANTEES,
   FIELD_ENCODINGS,
   KAFKA_CLIENTS,
   LOG_LEVELS,
@@ -384,6 +385,30 @@ export const OPTIONS: readonly OptionSpec[] = [
     fallback: 'librdkafka',
     description:
       "Kafka client: 'librdkafka' (@confluentinc/kafka-javascript, native, an optional dependency) or 'kafkajs' (pure JavaScript)",
+  }),
+  option({
+    key: 'delivery',
+    env: 'OUTBOX_DELIVERY',
+    parse: oneOf(DELIVERY_GUARANTEES),
+    fallback: 'at-least-once',
+    description:
+      "'at-least-once' (a crash may resend) or 'exactly-once' (Kafka transactions with a checkpoint: read_committed consumers see each event once; docs/exactly-once.md)",
+  }),
+  option({
+    key: 'checkpointTopic',
+    env: 'OUTBOX_CHECKPOINT_TOPIC',
+    parse: nonEmpty,
+    fallback: 'outbox.checkpoints',
+    description:
+      'Exactly-once: the compacted topic of checkpoint records, committed in each Kafka transaction; created if missing',
+  }),
+  option({
+    key: 'transactionalId',
+    env: 'OUTBOX_TRANSACTIONAL_ID',
+    parse: text,
+    fallback: '',
+    description:
+      'Exactly-once: the Kafka transactional.id; empty for outbox-relay.<slot>. Keep it stable: it fences an earlier relay of the slot',
   }),
   option({
     key: 'kafkaClientId',

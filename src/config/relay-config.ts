@@ -47,6 +47,10 @@ export interface RelayConfig {
   readonly drainTimeoutMs: number;
   readonly retryMaxMs: number;
   readonly kafkaClient: KafkaClient;
+  readonly delivery: DeliveryGuarantee;
+  readonly checkpointTopic: string;
+  /** Empty: derived from the slot (transactionalIdOf). */
+  readonly transactionalId: string;
   readonly kafkaClientId: string;
   readonly kafkaSsl: boolean;
   /** PEM files ('' when not set): the CA bundle, and a client certificate and key for mutual TLS. */
@@ -133,6 +137,17 @@ export type PoisonPolicy = (typeof POISON_POLICIES)[number];
 /** The Kafka client library the relay sends with: both keep the same guarantees (src/kafka/). */
 export const KAFKA_CLIENTS = ['librdkafka', 'kafkajs'] as const;
 export type KafkaClient = (typeof KAFKA_CLIENTS)[number];
+
+/** At-least-once (idempotent producer) or exactly-once (Kafka transactions with a checkpoint record). */
+export const DELIVERY_GUARANTEES = ['at-least-once', 'exactly-once'] as const;
+export type DeliveryGuarantee = (typeof DELIVERY_GUARANTEES)[number];
+
+export const isExactlyOnce = (config: Pick<RelayConfig, 'delivery'>): boolean =>
+  config.delivery === 'exactly-once';
+
+/** One transactional id per slot: a second relay on the slot fences the first in Kafka, as the leader lock does in PostgreSQL. */
+export const transactionalIdOf = (config: Pick<RelayConfig, 'transactionalId' | 'slot'>): string =>
+  config.transactionalId || `outbox-relay.${config.slot}`;
 
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];

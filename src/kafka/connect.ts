@@ -1,5 +1,11 @@
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/relay-config.js';
+import { BatchingSink } from './batching-sink.js';
+import {
+  CheckpointingSender,
+  type CheckpointTarget,
+  type TransactionalProducer,
+} from './checkpointing-sender.js';
 import type { RecordSink, SinkObserver } from './record-sink.js';
 
 /**
@@ -16,5 +22,31 @@ export async function connectKafkaSink(
       return (await import('./kafkajs/connect.js')).connectKafkajsSink(config, logger, observer);
     case 'librdkafka':
       return (await import('./librdkafka/connect.js')).connectLibrdkafkaSink(config, logger, observer);
+  }
+}
+
+/**
+ * Exactly-once: a sink that commits each batch in a Kafka transaction with the stream's
+ * checkpoint. Connecting fences every earlier producer of the slot's transactional id.
+ */
+export async function connectTransactionalSink(
+  config: RelayConfig,
+  logger: Logger,
+  observer: SinkObserver,
+  target: CheckpointTarget,
+): Promise<RecordSink> {
+  const producer = await connectTransactionalProducer(config, logger);
+  return new BatchingSink(new CheckpointingSender(producer, target, observer), config);
+}
+
+async function connectTransactionalProducer(
+  config: RelayConfig,
+  logger: Logger,
+): Promise<TransactionalProducer> {
+  switch (config.kafkaClient) {
+    case 'kafkajs':
+      return (await import('./kafkajs/connect.js')).connectKafkajsTransactions(config, logger);
+    case 'librdkafka':
+      return (await import('./librdkafka/connect.js')).connectLibrdkafkaTransactions(config, logger);
   }
 }

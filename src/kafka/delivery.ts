@@ -1,5 +1,6 @@
 import type { PoisonEventError } from '../errors.js';
 import type { OutboxRecord } from '../outbox/record.js';
+import type { Lsn } from '../replication/lsn.js';
 
 /**
  * Who is told when the broker has a record: the record's transaction in the session that read
@@ -7,6 +8,8 @@ import type { OutboxRecord } from '../outbox/record.js';
  * topic it went to: a sink need not keep a record once the client has it.
  */
 export interface Receipt {
+  /** The transaction's commit LSN (Begin's final LSN): with an ordinal, where a record is in the stream. */
+  readonly commitLsn: Lsn;
   acknowledged(topic: string): void;
 }
 
@@ -15,6 +18,8 @@ export interface Delivery {
   /** The record to send; a stage on the way may put another in its place (encoded, dead letter). */
   readonly record: OutboxRecord;
   readonly receipt: Receipt;
+  /** The record's position in its transaction, from 1: a resend of the transaction repeats it. */
+  readonly ordinal: number;
   /**
    * The record to send instead when a later stage finds this one unpublishable (its payload does
    * not match its Avro schema); it may throw, to stop the relay (OUTBOX_ON_POISON=stop).

@@ -38,6 +38,7 @@ export interface RelayMetrics {
   readonly batchSize: Histogram;
   readonly lastAckTimestamp: Gauge;
   readonly deadLettered: Counter<'reason'>;
+  readonly skipped: Counter;
   readonly slot: SlotMetrics;
 }
 
@@ -98,6 +99,11 @@ export function createRelayMetrics(relay: RelayView): RelayMetrics {
       name: 'outbox_dlq_total',
       help: 'Poison events sent to the dead-letter topic, by reason',
       labelNames: ['reason'],
+      registers,
+    }),
+    skipped: new Counter({
+      name: 'outbox_events_skipped_total',
+      help: 'Exactly-once: events the slot sent again after a restart that Kafka already had (by the checkpoint), not sent twice',
       registers,
     }),
     slot: createSlotMetrics(registry),

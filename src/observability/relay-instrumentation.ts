@@ -41,6 +41,9 @@ export function instrumentRelay(relay: RelayView, metrics: RelayMetrics): () => 
     listen(relay, 'event:dead-lettered', (reason) => {
       metrics.deadLettered.inc({ reason });
     }),
+    listen(relay, 'event:skipped', () => {
+      metrics.skipped.inc();
+    }),
   ];
   return () => {
     for (const off of detach) off();

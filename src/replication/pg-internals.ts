@@ -14,7 +14,7 @@ export interface WireConnection {
   on(event: 'copyData', listener: (message: CopyDataMessage) => void): unknown;
   once(event: 'replicationStart', listener: () => void): unknown;
   sendCopyFromChunk(chunk: Buffer): void;
-  readonly stream: { pause(): void; resume(): void; isPaused(): boolean };
+  readonly stream: { pause(): void; resume(): void; isPaused(): boolean; destroy(): void };
 }
 
 export type ReplicationClient = pg.Client & { readonly connection: WireConnection };
@@ -40,4 +40,21 @@ export function asReplicationClient(client: pg.Client): ReplicationClient {
 export function replicationClient(config: pg.ClientConfig): pg.Client {
   // pg passes this startup parameter through; its types do not list it.
   return new pg.Client({ ...config, ...({ replication: 'database' } as pg.ClientConfig) });
+}
+
+/** How long a closing connection may wait for the server's goodbye. */
+const END_TIMEOUT_MS = 5_000;
+
+/**
+ * Ends a client, and destroys its socket if the server has not closed it in time: pg's end()
+ * waits for the server, and across a network partition a peer never answers.
+ */
+export async function endClient(client: pg.Client): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, END_TIMEOUT_MS);
+  });
+  await Promise.race([client.end().catch(() => undefined), timedOut]);
+  clearTimeout(timer);
+  (client as Partial<ReplicationClient>).connection?.stream.destroy();
 }

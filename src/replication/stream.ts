@@ -2,7 +2,7 @@ import { roleOf } from '../config/postgres-url.js';
 import { DecodeError } from '../errors.js';
 import { formatLsn } from './lsn.js';
 import { classifyPgError } from './pg-errors.js';
-import { asReplicationClient, type ReplicationClient, replicationClient } from './pg-internals.js';
+import { asReplicationClient, endClient, type ReplicationClient, replicationClient } from './pg-internals.js';
 import { PgOutputDecoder } from './pgoutput/decode.js';
 import type { PgOutputMessage } from './pgoutput/messages.js';
 import {
@@ -129,7 +129,7 @@ export class ReplicationStream {
     this.client = undefined;
     if (!client) return;
     client.connection.stream.resume();
-    await client.end().catch(() => undefined);
+    await endClient(client);
   }
 
   private dispatch(chunk: Buffer, handler: ReplicationHandler): void {

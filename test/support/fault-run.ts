@@ -1,7 +1,7 @@
 import { ContinuousWriter } from './continuous-writer.js';
 import { allIdsSeen, checkDelivery, type DeliveryReport } from './delivery-check.js';
 import { consumeAll } from './kafka.js';
-import type { WrittenEvent } from './outbox.js';
+import { TEST_DELIVERY, type WrittenEvent } from './outbox.js';
 import type { OutboxFixture } from './relay-harness.js';
 
 /** A continuous writer on the fixture's outbox, and the independent check at the end. */
@@ -21,13 +21,17 @@ export class FaultRun {
     const records = await consumeAll(this.fixture.kafkaBrokers, [this.fixture.topic(this.aggregateType)], {
       until: allIdsSeen(written.map((event) => event.id)),
       timeoutMs,
+      toEnd: true,
     });
     return { written, report: checkDelivery(written, records) };
   }
 }
 
+/** What a fault run must show: nothing lost or out of order, and under exactly-once no duplicate either. */
 export function expectNoLoss(report: DeliveryReport): string[] {
   const problems: string[] = [];
+  if (TEST_DELIVERY === 'exactly-once' && report.duplicates > 0)
+    problems.push(`${report.duplicates} duplicates`);
   if (report.missing.length > 0) problems.push(`${report.missing.length} lost`);
   if (report.outOfOrder.length > 0) problems.push(`${report.outOfOrder.length} aggregates out of order`);
   if (report.splitAggregates.length > 0) problems.push(`${report.splitAggregates.length} aggregates split`);

@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeliveryReport } from './delivery-check.js';
-import { KAFKA_CLIENT } from './outbox.js';
+import { KAFKA_CLIENT, TEST_DELIVERY } from './outbox.js';
 
 /** One line per fault run, read back by scripts/test.sh to print the suite's summary table. */
 export const FAULT_SUMMARY_FILE = fileURLToPath(new URL('../../.stack/fault-summary.jsonl', import.meta.url));
@@ -16,6 +16,7 @@ export function recordFault(
   const row = {
     fault,
     sink: KAFKA_CLIENT,
+    delivery: TEST_DELIVERY,
     written: report.written,
     delivered: report.delivered,
     duplicates: report.duplicates,

@@ -22,6 +22,11 @@ export interface ConsumeOptions {
   readonly until: (records: readonly ConsumedRecord[]) => boolean;
   /** Stop after this many ms in any case, returning what was read. */
   readonly timeoutMs: number;
+  /**
+   * Once `until` holds, read on to the end each partition then has (its last stable offset):
+   * a duplicate sent after the last new record is counted too.
+   */
+  readonly toEnd?: boolean;
 }
 
 /**
@@ -103,12 +108,20 @@ export async function deleteTopics(
 export async function consumeAll(
   brokers: string | readonly string[],
   topics: readonly string[],
-  { until, timeoutMs }: ConsumeOptions,
+  { until, timeoutMs, toEnd = false }: ConsumeOptions,
 ): Promise<ConsumedRecord[]> {
   // A topic the relay has not created yet would fail the subscription: create it (a no-op when it exists).
   await createTopics(brokers, topics);
-  const consumer = kafkaClient(brokers).consumer({ groupId: `test-${randomBytes(6).toString('hex')}` });
+  // read_committed (kafkajs's default, said here because exactly-once tests depend on it).
+  const consumer = kafkaClient(brokers).consumer({
+    groupId: `test-${randomBytes(6).toString('hex')}`,
+    readUncommitted: false,
+  });
   const records: ConsumedRecord[] = [];
+  /** The last offset read of each partition, commit markers and aborted records included. */
+  const reached = new Map<string, bigint>();
+  let ends: Map<string, bigint> | undefined;
+  let endsRequested = false;
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [...topics], fromBeginning: true });
@@ -121,13 +134,30 @@ export async function consumeAll(
       };
       const check = () => {
         try {
-          if (until(records)) finish();
+          if (!until(records)) return;
+          if (!toEnd) return finish();
+          if (!endsRequested) {
+            endsRequested = true;
+            lastStableOffsets(brokers, topics).then((found) => {
+              ends = found;
+              check();
+            }, finish);
+          }
+          if (ends && [...ends].every(([partition, end]) => (reached.get(partition) ?? -1n) >= end - 1n)) {
+            finish();
+          }
         } catch (error) {
           finish(error);
         }
       };
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         if (!payload.restart) finish(payload.error);
+      });
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const name = `${payload.topic}:${payload.partition}`;
+        const last = BigInt(payload.lastOffset);
+        if (last > (reached.get(name) ?? -1n)) reached.set(name, last);
+        check();
       });
       consumer
         .run({
@@ -143,6 +173,22 @@ export async function consumeAll(
     await consumer.disconnect();
   }
   return records;
+}
+
+/** Each non-empty partition's end for a read_committed reader (ListOffsets reads committed). */
+async function lastStableOffsets(
+  brokers: string | readonly string[],
+  topics: readonly string[],
+): Promise<Map<string, bigint>> {
+  const ends = new Map<string, bigint>();
+  await withAdmin(brokers, async (admin) => {
+    for (const topic of topics) {
+      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(high) > BigInt(low)) ends.set(`${topic}:${partition}`, BigInt(high));
+      }
+    }
+  });
+  return ends;
 }
 
 function toRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {

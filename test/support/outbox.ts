@@ -115,6 +115,10 @@ export class OutboxWriter {
 export const KAFKA_CLIENT = (process.env.OUTBOX_KAFKA_CLIENT ??
   OPTIONS.find((option) => option.key === 'kafkaClient')?.fallback) as KafkaClient;
 
+/** The delivery guarantee under test: a vitest project runs the fault suite again with exactly-once. */
+export const TEST_DELIVERY =
+  process.env.OUTBOX_DELIVERY === 'exactly-once' ? 'exactly-once' : 'at-least-once';
+
 export const OUTBOX_ENV = (
   databaseUrl: string,
   kafkaBrokers: string,
@@ -128,4 +132,5 @@ export const OUTBOX_ENV = (
   OUTBOX_METRICS_PORT: '0',
   OUTBOX_KAFKA_CLIENT: KAFKA_CLIENT,
   OUTBOX_SOURCE: TEST_SOURCE,
+  OUTBOX_DELIVERY: TEST_DELIVERY,
 });

@@ -6,6 +6,7 @@ import { type PoisonEventError, SchemaRegistryError } from '../../src/errors.js'
 import type { Delivery } from '../../src/kafka/delivery.js';
 import type { RecordSink } from '../../src/kafka/record-sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
+import { ZERO_LSN } from '../../src/replication/lsn.js';
 
 const V1 = parseAvroSchema(
   JSON.stringify({ type: 'record', name: 'Paid', fields: [{ name: 'amount', type: 'int' }] }),
@@ -87,7 +88,8 @@ function delivery(key: string, payload: unknown, topic = 'payments'): Delivery {
   };
   return {
     record,
-    receipt: { acknowledged: () => undefined },
+    receipt: { commitLsn: ZERO_LSN, acknowledged: () => undefined },
+    ordinal: 1,
     deadLetter: (error: PoisonEventError) => ({ ...record, topic: 'dlq', headers: { error: error.message } }),
   };
 }

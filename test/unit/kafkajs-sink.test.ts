@@ -2,8 +2,9 @@ import type { TopicMessages } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { Delivery } from '../../src/kafka/delivery.js';
 import type { BatchProducer } from '../../src/kafka/kafkajs/producer.js';
-import { KafkajsSink } from '../../src/kafka/kafkajs/sink.js';
+import { kafkajsSink } from '../../src/kafka/kafkajs/sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
+import { ZERO_LSN } from '../../src/replication/lsn.js';
 
 /** A producer whose sends resolve or fail when the test says so. */
 class ScriptedProducer implements BatchProducer {
@@ -66,7 +67,8 @@ const quiet = { batchSent: () => undefined, sendFailed: () => undefined, sendRec
 function delivery(sent: OutboxRecord, acked: string[] = []): Delivery {
   return {
     record: sent,
-    receipt: { acknowledged: () => acked.push(sent.key) },
+    receipt: { commitLsn: ZERO_LSN, acknowledged: () => acked.push(sent.key) },
+    ordinal: 1,
     deadLetter: undefined,
   };
 }
@@ -75,10 +77,10 @@ function deliveries(keys: string[], acked: string[]): Delivery[] {
   return keys.map((key) => delivery(record(key), acked));
 }
 
-describe('KafkajsSink', () => {
+describe('kafkajs sink', () => {
   it('keeps one send in flight and batches what arrives meanwhile, in order', async () => {
     const producer = new ScriptedProducer();
-    const sink = new KafkajsSink(producer, options, quiet);
+    const sink = kafkajsSink(producer, options, quiet);
     const acked: string[] = [];
     for (const delivery of deliveries(['a', 'b', 'c', 'd', 'e', 'f', 'g'], acked)) sink.enqueue(delivery);
     await tick();
@@ -102,7 +104,7 @@ describe('KafkajsSink', () => {
     const producer = new ScriptedProducer();
     const failures: number[] = [];
     let recovered = 0;
-    const sink = new KafkajsSink(producer, options, {
+    const sink = kafkajsSink(producer, options, {
       ...quiet,
       sendFailed: (_, attempt) => failures.push(attempt),
       sendRecovered: () => recovered++,
@@ -127,7 +129,7 @@ describe('KafkajsSink', () => {
 
   it('fails, acknowledging nothing, on an error no resend can fix', async () => {
     const producer = new ScriptedProducer();
-    const sink = new KafkajsSink(producer, options, quiet);
+    const sink = kafkajsSink(producer, options, quiet);
     const acked: string[] = [];
     for (const delivery of deliveries(['a'], acked)) sink.enqueue(delivery);
     await tick();
@@ -143,7 +145,7 @@ describe('KafkajsSink', () => {
 
   it('bounds a batch by bytes but always sends at least one record', async () => {
     const producer = new ScriptedProducer();
-    const sink = new KafkajsSink(producer, { ...options, batchMaxEvents: 100, batchMaxBytes: 250 }, quiet);
+    const sink = kafkajsSink(producer, { ...options, batchMaxEvents: 100, batchMaxBytes: 250 }, quiet);
     for (const sent of [record('big', 't', 1000), record('x'), record('y'), record('z')]) {
       sink.enqueue(delivery(sent));
     }
@@ -162,7 +164,7 @@ describe('KafkajsSink', () => {
 
   it('groups a batch by topic, keeping each topic in order', async () => {
     const producer = new ScriptedProducer();
-    const sink = new KafkajsSink(producer, { ...options, batchLingerMs: 5 }, quiet);
+    const sink = kafkajsSink(producer, { ...options, batchLingerMs: 5 }, quiet);
     for (const [key, topic] of [
       ['1', 'a'],
       ['2', 'b'],

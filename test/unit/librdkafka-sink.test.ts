@@ -8,6 +8,7 @@ import { loadLibrdkafka } from '../../src/kafka/librdkafka/load.js';
 import { LibrdkafkaSink, type NativeProducer } from '../../src/kafka/librdkafka/sink.js';
 import type { SinkObserver } from '../../src/kafka/record-sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
+import { ZERO_LSN } from '../../src/replication/lsn.js';
 
 // The real client's codes and texts: the sink is tested against what librdkafka reports.
 const { errors } = loadLibrdkafka();
@@ -91,7 +92,8 @@ function record(key: string, overrides: Partial<OutboxRecord> = {}): OutboxRecor
 function delivery(sent: OutboxRecord, acked: string[]): Delivery {
   return {
     record: sent,
-    receipt: { acknowledged: (topic) => acked.push(`${topic}:${sent.key}`) },
+    receipt: { commitLsn: ZERO_LSN, acknowledged: (topic) => acked.push(`${topic}:${sent.key}`) },
+    ordinal: 1,
     deadLetter: undefined,
   };
 }

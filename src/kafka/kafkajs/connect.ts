@@ -1,24 +1,96 @@
 import type { Logger } from 'pino';
-import type { RelayConfig } from '../../config/relay-config.js';
+import {
+  checkpointKey,
+  type KafkaCheckpoint,
+  type StreamIdentity,
+} from '../../checkpoint/kafka-checkpoint.js';
+import { type RelayConfig, transactionalIdOf } from '../../config/relay-config.js';
+import { KafkaSendError } from '../../errors.js';
+import type { CheckpointTarget, TransactionalProducer } from '../checkpointing-sender.js';
 import { connectFailed } from '../connect-failure.js';
-import type { SinkObserver } from '../record-sink.js';
+import type { RecordSink, SinkObserver } from '../record-sink.js';
+import { CheckpointStore } from './checkpoint-store.js';
 import { createKafka } from './client.js';
 import { KafkajsProducer } from './producer.js';
 import { classifyKafkaError, kafkaErrorText } from './send-errors.js';
-import { KafkajsSink } from './sink.js';
+import { kafkajsSink } from './sink.js';
+import { toTopicMessages } from './topic-messages.js';
 
 /** The kafkajs sink, connected: a broker that cannot be reached is a clear, fatal error. */
 export async function connectKafkajsSink(
   config: RelayConfig,
   logger: Logger,
   observer: SinkObserver,
-): Promise<KafkajsSink> {
+): Promise<RecordSink> {
   const producer = new KafkajsProducer(createKafka(config, logger), config.kafkaCompression);
+  await connectProducer(config, producer);
+  return kafkajsSink(producer, config, observer);
+}
+
+/** The kafkajs transactional producer, connected, every earlier producer of its transactional id fenced. */
+export async function connectKafkajsTransactions(
+  config: RelayConfig,
+  logger: Logger,
+): Promise<TransactionalProducer> {
+  const producer = new KafkajsProducer(
+    createKafka(config, logger),
+    config.kafkaCompression,
+    transactionalIdOf(config),
+  );
+  await connectProducer(config, producer);
+  return {
+    commit: (records) =>
+      producer.sendInTransaction(toTopicMessages(records)).catch((error: unknown) => {
+        throw classifyKafkaError(error);
+      }),
+    close: () => producer.disconnect(),
+  };
+}
+
+async function connectProducer(config: RelayConfig, producer: KafkajsProducer): Promise<void> {
   try {
     await producer.connect();
   } catch (error) {
     // connectFailed gives the advice for a failed connect; the text alone goes in.
     throw connectFailed(config, kafkaErrorText(error), classifyKafkaError(error).brokerErrorType, error);
   }
-  return new KafkajsSink(producer, config, observer);
+}
+
+/** What the relay reads and writes of its stream's checkpoints (exactly-once). */
+export interface Checkpoints {
+  readonly target: CheckpointTarget;
+  /** The last checkpoint a committed Kafka transaction holds: read after the producer fenced the earlier ones. */
+  read(): Promise<KafkaCheckpoint | undefined>;
+}
+
+/** The checkpoint topic, created when missing: an unreachable broker is a clear, fatal error here. */
+export async function openCheckpoints(
+  config: RelayConfig,
+  logger: Logger,
+  identity: StreamIdentity,
+): Promise<Checkpoints> {
+  const key = checkpointKey(identity);
+  const store = new CheckpointStore(createKafka(config, logger), config.checkpointTopic, key);
+  let partition: number;
+  try {
+    partition = await store.prepare();
+  } catch (error) {
+    const failure = classifyKafkaError(error);
+    if (failure.brokerErrorType !== undefined) throw checkpointTopicFailed(config, failure);
+    throw connectFailed(config, kafkaErrorText(error), undefined, error);
+  }
+  return {
+    target: { topic: config.checkpointTopic, partition, key, identity },
+    read: () => store.read(partition),
+  };
+}
+
+function checkpointTopicFailed(config: RelayConfig, failure: KafkaSendError): KafkaSendError {
+  return new KafkaSendError(
+    `cannot prepare the checkpoint topic ${config.checkpointTopic}: ${failure.message}. Create it (compacted), or grant ` +
+      "the relay's principal CREATE, DESCRIBE, READ and WRITE on it (docs/exactly-once.md)",
+    failure.brokerErrorType,
+    false,
+    { cause: failure },
+  );
 }

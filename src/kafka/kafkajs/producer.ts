@@ -34,9 +34,11 @@ export class KafkajsProducer implements BatchProducer {
   /** Every topic-partition kafkajs's partitioner chose during the send in progress. */
   private readonly targeted = new Set<string>();
 
+  /** With a `transactionalId`, connecting fences every earlier producer of that id (exactly-once). */
   constructor(
     private readonly kafka: Kafka,
     private readonly compression: Compression,
+    private readonly transactionalId?: string,
   ) {
     this.producer = this.create();
   }
@@ -47,11 +49,27 @@ export class KafkajsProducer implements BatchProducer {
 
   async send(topicMessages: TopicMessages[]): Promise<void> {
     this.targeted.clear();
-    const acknowledged = await this.producer.sendBatch({
-      topicMessages,
-      acks: -1,
-      compression: COMPRESSION[this.compression],
-    });
+    this.assertAcknowledged(await this.producer.sendBatch(this.batchOf(topicMessages)));
+  }
+
+  /** Sends the batch in one Kafka transaction and commits it; aborts it and rejects on any failure. */
+  async sendInTransaction(topicMessages: TopicMessages[]): Promise<void> {
+    this.targeted.clear();
+    const transaction = await this.producer.transaction();
+    try {
+      this.assertAcknowledged(await transaction.sendBatch(this.batchOf(topicMessages)));
+      await transaction.commit();
+    } catch (error) {
+      if (transaction.isActive()) await transaction.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private batchOf(topicMessages: TopicMessages[]) {
+    return { topicMessages, acks: -1, compression: COMPRESSION[this.compression] };
+  }
+
+  private assertAcknowledged(acknowledged: readonly RecordMetadata[]): void {
     const missing = unacknowledgedPartitions(this.targeted, acknowledged);
     if (missing.length > 0) {
       throw new KafkaSendError(
@@ -90,6 +108,7 @@ export class KafkajsProducer implements BatchProducer {
   private create(): Producer {
     return this.kafka.producer({
       idempotent: true,
+      transactionalId: this.transactionalId,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
       createPartitioner: this.recordingPartitioner,

@@ -1,10 +1,10 @@
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
-import type { Delivery } from '../delivery.js';
+import type { OutboxRecord } from '../../outbox/record.js';
 
-/** Groups deliveries by topic, keeping their order, in the shape of kafkajs's sendBatch. */
-export function toTopicMessages(deliveries: readonly Delivery[]): TopicMessages[] {
+/** Groups records by topic, keeping their order, in the shape of kafkajs's sendBatch. */
+export function toTopicMessages(records: readonly OutboxRecord[]): TopicMessages[] {
   const byTopic = new Map<string, Message[]>();
-  for (const { record } of deliveries) {
+  for (const record of records) {
     let messages = byTopic.get(record.topic);
     if (!messages) {
       messages = [];

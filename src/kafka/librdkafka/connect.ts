@@ -3,10 +3,11 @@ import type { RelayConfig } from '../../config/relay-config.js';
 import { KafkaSendError } from '../../errors.js';
 import { connectFailed } from '../connect-failure.js';
 import type { SinkObserver } from '../record-sink.js';
-import type { LibrdkafkaFailure } from './errors.js';
+import type { LibrdkafkaErrors, LibrdkafkaFailure } from './errors.js';
 import { type Librdkafka, loadLibrdkafka } from './load.js';
-import { librdkafkaSettings } from './settings.js';
+import { type LibrdkafkaSettings, librdkafkaSettings, librdkafkaTransactionalSettings } from './settings.js';
 import { LibrdkafkaSink, type NativeProducer } from './sink.js';
+import { LibrdkafkaTransactions, type NativeTransactionalProducer } from './transactions.js';
 
 /** syslog's level for errors: librdkafka logs why a broker connection failed at this level. */
 const SYSLOG_ERROR = 3;
@@ -29,8 +30,36 @@ export async function connectLibrdkafkaSink(
   logger: Logger,
   observer: SinkObserver,
 ): Promise<LibrdkafkaSink> {
+  const { producer, errors, log } = await connectProducer(config, logger, librdkafkaSettings(config));
+  // Delivery reports reach the event loop from librdkafka's own thread, as they arrive.
+  producer.setPollInBackground(true);
+  return new LibrdkafkaSink(producer as unknown as NativeProducer, errors, observer, log);
+}
+
+/** librdkafka's transactional producer, connected, every earlier producer of its transactional id fenced. */
+export async function connectLibrdkafkaTransactions(
+  config: RelayConfig,
+  logger: Logger,
+): Promise<LibrdkafkaTransactions> {
+  const { producer, errors } = await connectProducer(config, logger, librdkafkaTransactionalSettings(config));
+  // Error events and logs, between the transactional calls.
+  producer.setPollInBackground(true);
+  const transactions = new LibrdkafkaTransactions(producer as unknown as NativeTransactionalProducer, errors);
+  try {
+    await transactions.init();
+  } catch (error) {
+    await transactions.close();
+    throw error;
+  }
+  return transactions;
+}
+
+async function connectProducer(
+  config: RelayConfig,
+  logger: Logger,
+  settings: LibrdkafkaSettings,
+): Promise<{ producer: Producer; errors: LibrdkafkaErrors; log: Logger }> {
   const { client, errors } = loadLibrdkafka();
-  const settings = librdkafkaSettings(config);
   const producer = new client.Producer(settings.global, settings.topic);
   const log = logger.child({ component: 'librdkafka' });
   // A failed connect reports only "broker transport failure"; the why (TLS, SASL) is in the log.
@@ -50,9 +79,7 @@ export async function connectLibrdkafkaSink(
     }
     throw new KafkaSendError(failure.message, failure.brokerErrorType, false, { cause: error });
   }
-  // Delivery reports reach the event loop from librdkafka's own thread, as they arrive.
-  producer.setPollInBackground(true);
-  return new LibrdkafkaSink(producer as unknown as NativeProducer, errors, observer, log);
+  return { producer, errors, log };
 }
 
 function connect(producer: Producer): Promise<void> {

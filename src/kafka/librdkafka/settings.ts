@@ -1,5 +1,6 @@
 import type { ProducerGlobalConfig, ProducerTopicConfig } from '@confluentinc/kafka-javascript';
-import type { RelayConfig } from '../../config/relay-config.js';
+import { type RelayConfig, transactionalIdOf } from '../../config/relay-config.js';
+import { TRANSACTION_TIMEOUT_MS } from './transactions.js';
 
 /** Room above OUTBOX_MAX_RECORD_BYTES for librdkafka's own framing of one record. */
 const RECORD_FRAMING_BYTES = 64 * 1024;
@@ -44,6 +45,25 @@ export function librdkafkaSettings(config: RelayConfig): LibrdkafkaSettings {
       // Java's default partitioner for keyed records: each key lands where Debezium and kafkajs put it.
       partitioner: 'murmur2_random',
     },
+  };
+}
+
+/**
+ * Exactly-once: the same producer, transactional. A transaction is all or nothing, so a record
+ * may time out (it aborts the transaction, and the relay resends from the checkpoint); librdkafka
+ * requires that within the transaction's timeout. The gapless guarantee is for idempotence alone;
+ * the commit, not each record's delivery report, acknowledges.
+ */
+export function librdkafkaTransactionalSettings(config: RelayConfig): LibrdkafkaSettings {
+  const { global, topic } = librdkafkaSettings(config);
+  const { 'enable.gapless.guarantee': _gapless, dr_cb: _reports, ...idempotent } = global;
+  return {
+    global: {
+      ...idempotent,
+      'transactional.id': transactionalIdOf(config),
+      'transaction.timeout.ms': TRANSACTION_TIMEOUT_MS,
+    },
+    topic: { ...topic, 'message.timeout.ms': TRANSACTION_TIMEOUT_MS },
   };
 }
 

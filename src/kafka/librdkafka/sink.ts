@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { KafkaSendError } from '../../errors.js';
+import type { OutboxRecord } from '../../outbox/record.js';
 import type { Delivery, Receipt } from '../delivery.js';
 import type { RecordSink, SinkObserver } from '../record-sink.js';
 import { FailureSignal, IdleWaiters } from '../sink-signals.js';
@@ -31,8 +32,8 @@ interface TimedRecord {
   readonly sentAt: number;
 }
 
-/** The part of @confluentinc/kafka-javascript's Producer the sink uses; a fake in unit tests. */
-export interface NativeProducer {
+/** The produce call of @confluentinc/kafka-javascript's Producer. */
+export interface Produces {
   /** Queues one record (librdkafka copies it) or throws a LibrdKafkaError, e.g. ERR__QUEUE_FULL. */
   produce(
     topic: string,
@@ -40,9 +41,13 @@ export interface NativeProducer {
     value: Buffer | null,
     key: string,
     timestampMs: number,
-    opaque: Receipt | TimedRecord,
+    opaque: unknown,
     headers: HeaderList | undefined,
   ): unknown;
+}
+
+/** The part of @confluentinc/kafka-javascript's Producer the sink uses; a fake in unit tests. */
+export interface NativeProducer extends Produces {
   on(
     event: 'delivery-report',
     listener: (error: LibrdkafkaFailure | null | undefined, report: Report) => void,
@@ -133,16 +138,7 @@ export class LibrdkafkaSink implements RecordSink {
     const { record, receipt } = delivery;
     const timed = this.timed ? undefined : { receipt, sentAt: performance.now() };
     try {
-      this.producer.produce(
-        record.topic,
-        record.partition ?? -1,
-        record.value?.length === 0 ? EMPTY_VALUE : record.value,
-        record.key,
-        // 0: librdkafka stamps the send time.
-        record.timestampMs ?? 0,
-        timed ?? receipt,
-        headerList(record.headers),
-      );
+      produceRecord(this.producer, record, timed ?? receipt);
     } catch (error) {
       const failure = error as LibrdkafkaFailure;
       if (this.errors.name(failure) === 'ERR__QUEUE_FULL') return false;
@@ -234,6 +230,20 @@ export class LibrdkafkaSink implements RecordSink {
   private notifyIfIdle(): void {
     if (this.isIdle) this.idleWaiters.release();
   }
+}
+
+/** Hands one record to librdkafka, with `opaque` for its delivery report. */
+export function produceRecord(producer: Produces, record: OutboxRecord, opaque: unknown): void {
+  producer.produce(
+    record.topic,
+    record.partition ?? -1,
+    record.value?.length === 0 ? EMPTY_VALUE : record.value,
+    record.key,
+    // 0: librdkafka stamps the send time.
+    record.timestampMs ?? 0,
+    opaque,
+    headerList(record.headers),
+  );
 }
 
 function headerList(headers: Record<string, string | null>): HeaderList | undefined {

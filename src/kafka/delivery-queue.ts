@@ -1,4 +1,4 @@
-import type { Delivery } from '../delivery.js';
+import type { Delivery } from './delivery.js';
 
 /** A FIFO of deliveries with O(1) amortised take from the front. */
 export class DeliveryQueue {
