@@ -33,6 +33,18 @@ const MESSAGE_TESTS = [
   'test/faults/relay-kill.test.ts',
 ];
 
+/**
+ * Run again with OUTBOX_DELIVERY=exactly-once, once per client: the faults the issue names, each
+ * checked with a read_committed consumer for no duplicate as well (test/support/fault-run.ts).
+ */
+const EXACTLY_ONCE_TESTS = [
+  'test/faults/relay-kill.test.ts',
+  'test/faults/postgres-restart.test.ts',
+  'test/faults/kafka-outage.test.ts',
+  'test/faults/leader-failover.test.ts',
+  'test/faults/poison.test.ts',
+];
+
 const integration = {
   globalSetup: ['test/support/global-setup.ts'],
   // One file at a time: they share one PostgreSQL and one broker on 2 cores, and fault tests stop them.
@@ -82,6 +94,15 @@ export default defineConfig({
           ...integration,
         },
       },
+      ...(['librdkafka', 'kafkajs'] as const).map((client) => ({
+        test: {
+          name: `exactly-once-${client}`,
+          include: EXACTLY_ONCE_TESTS,
+          env: { OUTBOX_KAFKA_CLIENT: client, OUTBOX_DELIVERY: 'exactly-once' },
+          sequence: { groupOrder: 4 },
+          ...integration,
+        },
+      })),
       ...SECURE_RUNS.map(([transport, client]) => ({
         test: {
           name: `${transport}-${client}`,

@@ -3,8 +3,9 @@
  * on this PostgreSQL and this Kafka, results as ratios. See bench/README.md.
  *
  * Options: --quick, --scale F (multiply catch-up sizes), --latency-seconds S,
- * --only decode,producer,relay,kafkajs,polling,debezium,avro,messages,latency, --profile (CPU profile of a
- * relay catch-up). `kafkajs`, `avro` and `messages` also run the default relay row they are compared with.
+ * --only decode,producer,relay,kafkajs,exactly-once,polling,debezium,avro,messages,latency, --profile (CPU
+ * profile of a relay catch-up). `kafkajs`, `exactly-once`, `avro` and `messages` also run the default relay
+ * row they are compared with.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type BenchContext, createContext } from './lib/context.js';
@@ -29,7 +30,7 @@ import {
   failed,
   type LatencyGroup,
 } from './report/results.js';
-import { AVRO, compareRows, KAFKAJS, MESSAGES, RELAY } from './report/summary.js';
+import { AVRO, compareRows, EXACTLY_ONCE, KAFKAJS, MESSAGES, RELAY } from './report/summary.js';
 import { avroCatchUp, avroSchema, type Registry, startRegistry } from './systems/avro.js';
 import {
   type DecodeCeiling,
@@ -41,7 +42,13 @@ import { DEBEZIUM_HEAP, debeziumCatchUp, debeziumUnavailable, debeziumVersion } 
 import type { CatchUpResult } from './systems/measure.js';
 import { pollingCatchUp, pollingLatency } from './systems/polling.js';
 import { profileRelay } from './systems/profile.js';
-import { kafkajsCatchUp, messagesCatchUp, relayCatchUp, relayLatency } from './systems/relay.js';
+import {
+  exactlyOnceCatchUp,
+  kafkajsCatchUp,
+  messagesCatchUp,
+  relayCatchUp,
+  relayLatency,
+} from './systems/relay.js';
 
 interface Args {
   quick: boolean;
@@ -159,13 +166,14 @@ async function catchUp(
     };
     groups.push(group);
     const registryUrl = has('avro') && registry && 'url' in registry ? registry.url : undefined;
-    const compared = has('kafkajs') || registryUrl !== undefined || has('messages');
+    const compared = has('kafkajs') || has('exactly-once') || registryUrl !== undefined || has('messages');
     if (has('decode') || has('relay') || has('debezium') || compared) {
       const useDebezium = has('debezium') && !debeziumReason;
       ctx.log(`== ${load.name}: writing ${load.events} events`);
       const scenario = await prepareWalScenario(ctx, load, {
         debezium: useDebezium,
         kafkajs: has('kafkajs'),
+        exactlyOnce: has('exactly-once'),
         avro: registryUrl !== undefined,
       }).catch((error: unknown) => {
         ctx.notes.push(
@@ -199,6 +207,13 @@ async function catchUp(
           );
           const comparison = compareRows(group, RELAY, KAFKAJS);
           if (comparison) group.defaultVsKafkajs = comparison;
+        }
+        if (has('exactly-once')) {
+          group.results.push(
+            await attempt(ctx, `${EXACTLY_ONCE} ${load.name}`, () => exactlyOnceCatchUp(ctx, scenario)),
+          );
+          const comparison = compareRows(group, EXACTLY_ONCE, RELAY);
+          if (comparison) group.exactlyOnceVsAtLeastOnce = comparison;
         }
         if (registryUrl !== undefined) {
           group.results.push(

@@ -4,7 +4,8 @@ import { type Workload, workload } from './workload.js';
  * `relay` is the relay with its defaults (the librdkafka sink); `kafkajs` the same relay with
  * OUTBOX_KAFKA_CLIENT=kafkajs and `avro` with OUTBOX_VALUE_ENCODING=avro, each compared with the
  * `relay` row on the same WAL; `messages` the relay with OUTBOX_SOURCE=messages, compared with
- * the `relay` row on the same workload written as WAL messages.
+ * the `relay` row on the same workload written as WAL messages; `exactly-once` the relay with
+ * OUTBOX_DELIVERY=exactly-once, compared with the `relay` row on the same WAL (the cost of transactions).
  */
 export type CatchUpSystem =
   | 'decode'
@@ -14,7 +15,8 @@ export type CatchUpSystem =
   | 'polling'
   | 'debezium'
   | 'avro'
-  | 'messages';
+  | 'messages'
+  | 'exactly-once';
 
 export interface CatchUpStep {
   readonly load: Workload;
@@ -43,8 +45,24 @@ export interface Plan {
 }
 
 // Every workload the relay reads as table rows it also reads as WAL messages.
-const ALL: CatchUpSystem[] = ['decode', 'producer', 'relay', 'messages', 'kafkajs', 'polling', 'debezium'];
-const CEILINGS_AND_RELAY: CatchUpSystem[] = ['decode', 'producer', 'relay', 'messages', 'kafkajs'];
+const ALL: CatchUpSystem[] = [
+  'decode',
+  'producer',
+  'relay',
+  'messages',
+  'kafkajs',
+  'exactly-once',
+  'polling',
+  'debezium',
+];
+const CEILINGS_AND_RELAY: CatchUpSystem[] = [
+  'decode',
+  'producer',
+  'relay',
+  'messages',
+  'kafkajs',
+  'exactly-once',
+];
 /** The headline workload also runs the Avro row. */
 const HEADLINE: CatchUpSystem[] = [...ALL, 'avro'];
 

@@ -27,7 +27,7 @@ export const DEBEZIUM_PUBLICATION = 'debezium_pub';
  */
 export function slotName(
   url: string,
-  reader: 'relay' | 'relay_kafkajs' | 'relay_avro' | 'recvlogical' | 'debezium',
+  reader: 'relay' | 'relay_kafkajs' | 'relay_avro' | 'relay_eos' | 'recvlogical' | 'debezium',
 ): string {
   return `${new URL(url).pathname.slice(1)}_${reader}`;
 }
@@ -47,6 +47,19 @@ export function avroTopics(aggregateType: string): {
     deadLetters: `outbox.dlq.${aggregateType}`,
   };
 }
+/** The exactly-once row's records and checkpoints. */
+export function exactlyOnceTopics(aggregateType: string): {
+  template: string;
+  records: string;
+  checkpoints: string;
+} {
+  return {
+    template: 'outbox.eos.{aggregate_type}',
+    records: `outbox.eos.${aggregateType}`,
+    checkpoints: 'outbox.bench.checkpoints',
+  };
+}
+
 /** The kafkajs row's records (the default row's are in `outbox.event.<type>`). */
 export function kafkajsTopics(aggregateType: string): { template: string; records: string } {
   return { template: 'outbox.kafkajs.{aggregate_type}', records: `outbox.kafkajs.${aggregateType}` };
@@ -137,13 +150,13 @@ async function grantToastUsage(ctx: BenchContext, database: string, role: string
 /**
  * One catch-up scenario: a fresh database with the outbox table, the relay's publication
  * and slot, a second slot for pg_recvlogical, (optionally) Debezium's own publication and
- * slot and more relay slots for the kafkajs and Avro rows (same publication), all created
+ * slot and more relay slots for the kafkajs, exactly-once and Avro rows (same publication), all created
  * before the workload is written; then the workload.
  */
 export async function prepareWalScenario(
   ctx: BenchContext,
   load: Workload,
-  options: { debezium: boolean; kafkajs?: boolean; avro?: boolean },
+  options: { debezium: boolean; kafkajs?: boolean; avro?: boolean; exactlyOnce?: boolean },
 ): Promise<WalScenario> {
   const database = safeName('bench', ctx.runId, load.name);
   const aggregateType = safeName(ctx.runId, load.name);
@@ -151,6 +164,7 @@ export async function prepareWalScenario(
   const topics = [`outbox.event.${aggregateType}`];
   if (options.debezium) topics.push(`debezium.outbox.event.${aggregateType}`);
   if (options.kafkajs) topics.push(kafkajsTopics(aggregateType).records);
+  if (options.exactlyOnce) topics.push(exactlyOnceTopics(aggregateType).records);
   if (options.avro) {
     const avro = avroTopics(aggregateType);
     topics.push(avro.records, avro.deadLetters);
@@ -159,6 +173,7 @@ export async function prepareWalScenario(
   return withClient(url, async (client) => {
     await createSlot(client, slotName(url, 'recvlogical'));
     if (options.kafkajs) await createSlot(client, slotName(url, 'relay_kafkajs'));
+    if (options.exactlyOnce) await createSlot(client, slotName(url, 'relay_eos'));
     if (options.avro) await createSlot(client, slotName(url, 'relay_avro'));
     if (options.debezium) {
       await client.query(`CREATE PUBLICATION ${DEBEZIUM_PUBLICATION} FOR TABLE public.outbox`);

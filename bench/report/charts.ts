@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { type BenchResults, failed } from './results.js';
-import { AVRO, ceiling, KAFKAJS, MESSAGES, RELAY } from './summary.js';
+import { AVRO, ceiling, EXACTLY_ONCE, KAFKAJS, MESSAGES, RELAY } from './summary.js';
 
 interface Bar {
   readonly label: string;
@@ -19,6 +19,7 @@ interface Section {
 const COLORS: Record<string, string> = {
   [RELAY]: '#1f77b4',
   [KAFKAJS]: '#9ecae1',
+  [EXACTLY_ONCE]: '#6baed6',
   [AVRO]: '#6baed6',
   [MESSAGES]: '#3182bd',
   pg_recvlogical: '#9e9e9e',

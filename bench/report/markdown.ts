@@ -7,6 +7,7 @@ import {
   ceiling,
   consumerP99,
   DEBEZIUM,
+  EXACTLY_ONCE,
   KAFKAJS,
   latencyOf,
   MESSAGES,
@@ -100,6 +101,10 @@ function catchUpSection(group: CatchUpGroup): string {
   const avroLine = avro
     ? `${AVRO} (OUTBOX_VALUE_ENCODING=avro) / outbox-relay (json-text), the same relay on the same WAL in this run: events/s **${n(avro.eventsPerSecond, 2)}** (${n(avro.of.eventsPerSecond)} vs ${n(avro.to.eventsPerSecond)}), CPU s / M events **${n(avro.cpuSecondsPerMillion, 2)}** (${n(avro.of.cpuSecondsPerMillion)} vs ${n(avro.to.cpuSecondsPerMillion)}); ${n(catchUpOf(group, AVRO)?.internals?.deadLettered)} events dead-lettered. Its MB/s counts the Avro values (smaller than the JSON text).`
     : '';
+  const exactlyOnce = group.exactlyOnceVsAtLeastOnce;
+  const exactlyOnceLine = exactlyOnce
+    ? `${EXACTLY_ONCE} / outbox-relay (at-least-once), OUTBOX_DELIVERY=exactly-once, the same relay on the same WAL in this run, each batch a Kafka transaction with its checkpoint record: events/s **${n(exactlyOnce.eventsPerSecond, 2)}** (${n(exactlyOnce.of.eventsPerSecond)} vs ${n(exactlyOnce.to.eventsPerSecond)}), CPU s / M events **${n(exactlyOnce.cpuSecondsPerMillion, 2)}** (${n(exactlyOnce.of.cpuSecondsPerMillion)} vs ${n(exactlyOnce.to.cpuSecondsPerMillion)}); ${n(catchUpOf(group, EXACTLY_ONCE)?.internals?.batches)} transactions.`
+    : '';
   const messages = group.messagesVsTable;
   const messagesLine = messages
     ? `${MESSAGES} / outbox-relay (table rows), OUTBOX_SOURCE=messages, the same relay on the same workload written as WAL messages into a database of its own, right after the table row in this run: events/s **${n(messages.eventsPerSecond, 2)}** (${n(messages.of.eventsPerSecond)} vs ${n(messages.to.eventsPerSecond)}), CPU s / M events **${n(messages.cpuSecondsPerMillion, 2)}** (${n(messages.of.cpuSecondsPerMillion)} vs ${n(messages.to.cpuSecondsPerMillion)}). Its MB/s counts the values as read back (the payload re-serialized without spaces, 3 B shorter).`
@@ -134,6 +139,7 @@ function catchUpSection(group: CatchUpGroup): string {
     '',
     ...(sinksLine ? [sinksLine, ''] : []),
     ...(messagesLine ? [messagesLine, ''] : []),
+    ...(exactlyOnceLine ? [exactlyOnceLine, ''] : []),
     ...(rounds ? [rounds, ''] : []),
     ...(batches ? [batches, ''] : []),
     ...(avroLine ? [avroLine, ''] : []),

@@ -36,6 +36,8 @@ export interface CatchUpGroup {
   avroVsJson?: RowComparison;
   /** The default row (librdkafka) / the kafkajs row, when both ran and succeeded. */
   defaultVsKafkajs?: RowComparison;
+  /** The exactly-once row over the default (at-least-once) row, on the same WAL. */
+  exactlyOnceVsAtLeastOnce?: RowComparison;
   /** The WAL-messages row / the default (table rows) row, when both ran and succeeded. */
   messagesVsTable?: RowComparison;
 }

@@ -19,6 +19,8 @@ export const DEBEZIUM = 'Debezium Server';
 export const AVRO = 'outbox-relay avro';
 /** The relay with OUTBOX_SOURCE=messages, over the same workload written as WAL messages. */
 export const MESSAGES = 'outbox-relay (WAL messages)';
+/** The relay with OUTBOX_DELIVERY=exactly-once (Kafka transactions), on the same WAL. */
+export const EXACTLY_ONCE = 'outbox-relay exactly-once';
 
 export function catchUpOf(group: CatchUpGroup, system: string): CatchUpResult | undefined {
   return group.results.find((result): result is CatchUpResult => !failed(result) && result.system === system);

@@ -13,6 +13,7 @@ import {
 import {
   createOutboxDatabase,
   dropScenario,
+  exactlyOnceTopics,
   kafkajsTopics,
   relayEnv,
   slotName,
@@ -21,7 +22,7 @@ import {
 import { ROOT } from '../lib/stack.js';
 import { round } from '../lib/stats.js';
 import { type PacedLoad, pacedWrite } from '../lib/writer.js';
-import { KAFKAJS, MESSAGES, RELAY } from '../report/summary.js';
+import { EXACTLY_ONCE, KAFKAJS, MESSAGES, RELAY } from '../report/summary.js';
 import { type LatencyResult, latencyResult } from './latency.js';
 import { type CatchUpResult, measureCatchUp } from './measure.js';
 
@@ -112,6 +113,25 @@ export function kafkajsCatchUp(ctx: BenchContext, scenario: WalScenario): Promis
     env: {
       OUTBOX_KAFKA_CLIENT: 'kafkajs',
       OUTBOX_SLOT: slotName(scenario.url, 'relay_kafkajs'),
+      OUTBOX_TOPIC_TEMPLATE: topics.template,
+    },
+  });
+}
+
+/**
+ * The relay with OUTBOX_DELIVERY=exactly-once over the same WAL as its default row (its own slot,
+ * created before the data), records in `outbox.eos.<type>`: each batch a Kafka transaction with
+ * its checkpoint record.
+ */
+export function exactlyOnceCatchUp(ctx: BenchContext, scenario: WalScenario): Promise<CatchUpResult> {
+  const topics = exactlyOnceTopics(scenario.aggregateType);
+  return relayCatchUp(ctx, scenario, {
+    label: EXACTLY_ONCE,
+    topic: topics.records,
+    env: {
+      OUTBOX_DELIVERY: 'exactly-once',
+      OUTBOX_CHECKPOINT_TOPIC: topics.checkpoints,
+      OUTBOX_SLOT: slotName(scenario.url, 'relay_eos'),
       OUTBOX_TOPIC_TEMPLATE: topics.template,
     },
   });

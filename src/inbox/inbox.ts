@@ -16,6 +16,20 @@ export interface InboxOptions {
   readonly onDuplicate?: (eventId: string) => void;
 }
 
+/** A header value as Kafka clients give it (kafkajs's IHeaders). */
+type HeaderValue = Buffer | string | readonly (Buffer | string)[] | undefined;
+
+/** What to deduplicate: an event id, or a record whose `id` header (the relay's) carries it. */
+export type InboxEvent = string | { readonly headers?: Readonly<Record<string, HeaderValue>> };
+
+/** The event id of an InboxEvent: the string itself, or the record's `id` header. */
+export function eventIdOf(event: InboxEvent): string {
+  if (typeof event === 'string') return event;
+  const header = event.headers?.id;
+  const value = Array.isArray(header) ? header[0] : header;
+  return value?.toString() ?? '';
+}
+
 export type InboxOutcome<T> =
   | { readonly duplicate: true }
   | { readonly duplicate: false; readonly result: T };
@@ -55,12 +69,20 @@ export class Inbox {
   }
 
   /**
-   * Runs `effects` in a transaction that first records `eventId`; if the id is already there, the
+   * Runs `effects` in a transaction that first records the event's id (given, or the record's `id`
+   * header); if the id is already there, the
    * transaction is rolled back at once and `effects` never runs. A failure in `effects` rolls back
    * the id too, so the event is handled again when redelivered.
    */
-  async handle<T>(eventId: string, effects: (client: pg.PoolClient) => Promise<T>): Promise<InboxOutcome<T>> {
-    if (eventId === '') throw new Error('inbox: an event without an id cannot be deduplicated');
+  async handle<T>(
+    event: InboxEvent,
+    effects: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<InboxOutcome<T>> {
+    const eventId = eventIdOf(event);
+    if (eventId === '')
+      throw new Error(
+        "inbox: an event without an id cannot be deduplicated (a record needs the relay's id header)",
+      );
     return this.withClient(async (client) => {
       await client.query('BEGIN');
       try {

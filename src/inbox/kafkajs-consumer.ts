@@ -19,8 +19,6 @@ export interface InboxConsumerOptions {
   readonly eventIdOf?: (message: KafkaMessage) => string;
 }
 
-const idHeader = (message: KafkaMessage): string => message.headers?.id?.toString() ?? '';
-
 /**
  * Runs the consumer one record at a time: the effects and the event id commit together in
  * PostgreSQL, then the offset is committed to Kafka. A crash between the two redelivers the
@@ -28,11 +26,11 @@ const idHeader = (message: KafkaMessage): string => message.headers?.id?.toStrin
  */
 export async function runInboxConsumer(options: InboxConsumerOptions): Promise<void> {
   const { consumer, inbox, handle } = options;
-  const eventIdOf = options.eventIdOf ?? idHeader;
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ topic, partition, message }) => {
-      await inbox.handle(eventIdOf(message), (client) => handle({ topic, partition, message }, client));
+      const event = options.eventIdOf ? options.eventIdOf(message) : message;
+      await inbox.handle(event, (client) => handle({ topic, partition, message }, client));
       await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
     },
   });

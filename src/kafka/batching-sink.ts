@@ -1,3 +1,4 @@
+import { sleep } from '../lifecycle/backoff.js';
 import type { Delivery } from './delivery.js';
 import { DeliveryQueue } from './delivery-queue.js';
 import type { RecordSink } from './record-sink.js';
@@ -20,6 +21,9 @@ export interface BatchSender {
   close(): Promise<void>;
 }
 
+/** On close, how long a batch in flight may still take before the client is disconnected under it. */
+const CLOSE_WAIT_MS = 10_000;
+
 /**
  * Sends deliveries in order, one batch at a time: never two sends in flight, so never two to one
  * partition. While a batch is in flight the next one accumulates, so batches grow with the
@@ -29,6 +33,8 @@ export class BatchingSink implements RecordSink {
   private readonly queue = new DeliveryQueue();
   private readonly abort = new AbortController();
   private sending = false;
+  /** The send in flight, settled either way. */
+  private inFlight: Promise<void> = Promise.resolve();
   private lingerTimer: NodeJS.Timeout | undefined;
   private readonly idleWaiters = new IdleWaiters();
   private readonly failure = new FailureSignal();
@@ -61,12 +67,19 @@ export class BatchingSink implements RecordSink {
     this.notifyIfIdle();
   }
 
-  /** Stops sending and disconnects; a batch in flight may still complete, but none is retried. */
+  /**
+   * Stops sending and disconnects; a batch in flight may still complete, but none is retried. The
+   * client is disconnected once that batch settles (or after CLOSE_WAIT_MS): a client disconnected
+   * in the middle of its own retries reconnects for them, and its sockets outlive the sink.
+   */
   async close(): Promise<void> {
     this.abort.abort();
     clearTimeout(this.lingerTimer);
     this.queue.clear();
     this.notifyIfIdle();
+    const waiting = new AbortController();
+    await Promise.race([this.inFlight, sleep(CLOSE_WAIT_MS, waiting.signal)]);
+    waiting.abort();
     await this.sender.close().catch(() => undefined);
   }
 
@@ -88,8 +101,13 @@ export class BatchingSink implements RecordSink {
     const batch = this.queue.take(this.options.batchMaxEvents, this.options.batchMaxBytes);
     if (batch.length === 0) return this.notifyIfIdle();
     this.sending = true;
+    const sent = this.sender.send(batch, this.abort.signal);
+    this.inFlight = sent.then(
+      () => undefined,
+      () => undefined,
+    );
     try {
-      await this.sender.send(batch, this.abort.signal);
+      await sent;
     } catch (error) {
       this.sending = false;
       if (!this.abort.signal.aborted) this.failure.fail(error);

@@ -192,6 +192,59 @@ describe('avro: payloads as Confluent-framed Avro, schemas in a real registry', 
     await relay.stop();
   });
 
+  it('exactly-once: Avro records and their dead letters commit with the checkpoint; a relay killed and restarted sends none twice', {
+    timeout: 120_000,
+  }, async () => {
+    const env = {
+      ...outbox.fixture.env,
+      ...avroEnv({ OUTBOX_AVRO_SCHEMAS_DIR: schemasDir, OUTBOX_AVRO_REGISTER: 'true' }),
+      OUTBOX_DELIVERY: 'exactly-once',
+      OUTBOX_CHECKPOINT_TOPIC: outbox.fixture.topic('checkpoints'),
+      OUTBOX_LOG_LEVEL: 'info',
+      // The slot confirms nothing before the kill: the restart is sent everything again.
+      OUTBOX_STATUS_INTERVAL_MS: '30000',
+    };
+    const [dlq, orders] = [outbox.fixture.topic('dlq'), outbox.fixture.topic('order')];
+    const invalid = { ...order(301), payload: { orderId: 'o-301', items: [] } };
+    const ids = await outbox.writer.events([order(300), invalid, order(302)]);
+    const seenOnce = (received: readonly ConsumedRecord[], wanted: readonly string[]) =>
+      wanted.every((id) =>
+        received.some((record) => record.headers.id === id || record.value?.toString().includes(id)),
+      );
+    const first = startRelayProcess(['run'], env);
+    await consumeAll(outbox.fixture.kafkaBrokers, [dlq, orders], {
+      until: (received) => seenOnce(received, ids),
+      timeoutMs: 30_000,
+    });
+    first.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+
+    const later = await outbox.writer.events([order(303)]);
+    const second = startRelayProcess(['run'], env);
+    const records = await consumeAll(outbox.fixture.kafkaBrokers, [dlq, orders], {
+      until: (received) => seenOnce(received, [...ids, ...later]),
+      timeoutMs: 30_000,
+      toEnd: true,
+    });
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(second.output()).toMatch(/"skipped":3\b/);
+    const ours = records.filter((record) =>
+      [...ids, ...later].some((id) => record.headers.id === id || record.value?.toString().includes(id)),
+    );
+    expect(ours.filter((record) => record.topic === orders).map((record) => record.headers.id)).toEqual([
+      ids[0],
+      ids[2],
+      later[0],
+    ]);
+    const deadLetters = ours.filter((record) => record.topic === dlq);
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]?.headers['outbox.error.reason']).toBe('schema-mismatch');
+    for (const record of ours.filter((candidate) => candidate.topic === orders)) {
+      expect(await decoder.decode(record.value as Buffer)).toMatchObject({ items: expect.any(Array) });
+    }
+  });
+
   it("follows a backward-compatible new version of a subject's latest schema mid-stream; old and new records decode", async () => {
     const topic = outbox.fixture.topic('payment');
     const subject = `${topic}-value`;

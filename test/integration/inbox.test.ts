@@ -165,6 +165,10 @@ describe('inbox: each event’s effects exactly once, across duplicates and kill
     await inbox.handle('new', async () => undefined);
     expect(await inbox.prune(24 * 3600 * 1000)).toBe(1);
     expect(await inbox.handle('new', async () => 'again')).toEqual({ duplicate: true });
+    // A record is deduplicated by the relay's id header.
+    expect(await inbox.handle({ headers: { id: Buffer.from('new') } }, async () => 'again')).toEqual({
+      duplicate: true,
+    });
     expect(await inbox.handle('old', async () => 'again')).toEqual({ duplicate: false, result: 'again' });
     expect(inbox.stats).toEqual({ handled: 3, duplicates: 1 });
     await pool.end();

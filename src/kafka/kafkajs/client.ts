@@ -7,8 +7,18 @@ import type { RelayConfig } from '../../config/relay-config.js';
 /** kafkajs's own retries are kept short: our loop retries for ever, with jitter, and reports. */
 export const CLIENT_RETRY = { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } as const;
 
+/**
+ * The transactional producer's: a transaction's first send right after the previous commit is
+ * refused with CONCURRENT_TRANSACTIONS until the coordinator has written the commit markers, a
+ * few milliseconds; kafkajs's usual first retry after 100 ms would cap throughput (the Java
+ * client waits 20 ms for this too).
+ */
+export const TRANSACTIONAL_RETRY = { retries: 10, initialRetryTime: 10, maxRetryTime: 2_000 } as const;
+
 /** A warning kafkajs prints for any finite retry count on an idempotent producer: we resend ourselves. */
 const EXPECTED_WARNING = 'Limiting retries for the idempotent producer';
+/** CONCURRENT_TRANSACTIONS, which kafkajs retries and every transaction may meet: not worth a warning. */
+const CONCURRENT_TRANSACTIONS = 'another concurrent operation on the same transaction';
 
 export function createKafka(config: RelayConfig, logger: Logger): Kafka {
   const options: KafkaConfig = {
@@ -47,6 +57,7 @@ function forward(logger: Logger, { level, log }: LogEntry): void {
   if (message.startsWith(EXPECTED_WARNING)) return;
   const fields = { component: 'kafkajs', ...context };
   // kafkajs logs every error it then retries at ERROR; the relay logs the outcome itself.
-  if (level <= KafkaLogLevel.WARN) logger.warn(fields, message);
+  const expected = `${message} ${String(context.error ?? '')}`.includes(CONCURRENT_TRANSACTIONS);
+  if (level <= KafkaLogLevel.WARN && !expected) logger.warn(fields, message);
   else logger.debug(fields, message);
 }

@@ -9,7 +9,7 @@ import {
 } from 'kafkajs';
 import type { Compression } from '../../config/relay-config.js';
 import { KafkaSendError } from '../../errors.js';
-import { CLIENT_RETRY } from './client.js';
+import { CLIENT_RETRY, TRANSACTIONAL_RETRY } from './client.js';
 
 /** What the sink needs of a producer; a fake in unit tests, kafkajs in the relay. */
 export interface BatchProducer {
@@ -112,7 +112,7 @@ export class KafkajsProducer implements BatchProducer {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: true,
       createPartitioner: this.recordingPartitioner,
-      retry: CLIENT_RETRY,
+      retry: this.transactionalId ? TRANSACTIONAL_RETRY : CLIENT_RETRY,
     });
   }
 }
