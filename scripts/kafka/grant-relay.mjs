@@ -38,10 +38,20 @@ const acl = [
   ...[AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE].map((operation) =>
     grant(AclResourceTypes.TRANSACTIONAL_ID, 'outbox-relay.', ResourcePatternTypes.PREFIXED, operation),
   ),
-  ...[AclOperationTypes.READ, AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE, AclOperationTypes.CREATE].map(
-    (operation) => grant(AclResourceTypes.TOPIC, 'outbox.checkpoints', ResourcePatternTypes.LITERAL, operation),
+  ...[
+    AclOperationTypes.READ,
+    AclOperationTypes.WRITE,
+    AclOperationTypes.DESCRIBE,
+    AclOperationTypes.CREATE,
+  ].map((operation) =>
+    grant(AclResourceTypes.TOPIC, 'outbox.checkpoints', ResourcePatternTypes.LITERAL, operation),
   ),
-  grant(AclResourceTypes.GROUP, 'outbox.checkpoints.reader.', ResourcePatternTypes.PREFIXED, AclOperationTypes.READ),
+  grant(
+    AclResourceTypes.GROUP,
+    'outbox.checkpoints.reader.',
+    ResourcePatternTypes.PREFIXED,
+    AclOperationTypes.READ,
+  ),
 ];
 
 const admin = new Kafka({
