@@ -7,7 +7,7 @@ import {
 import { type RelayConfig, transactionalIdOf } from '../../config/relay-config.js';
 import { KafkaSendError } from '../../errors.js';
 import type { CheckpointTarget, TransactionalProducer } from '../checkpointing-sender.js';
-import { connectFailed } from '../connect-failure.js';
+import { connectFailed, TRANSACTIONAL_ID_ACL_ADVICE } from '../connect-failure.js';
 import type { RecordSink, SinkObserver } from '../record-sink.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { createKafka } from './client.js';
@@ -38,6 +38,12 @@ export async function connectKafkajsTransactions(
     transactionalIdOf(config),
   );
   await connectProducer(config, producer);
+  try {
+    await producer.fence();
+  } catch (error) {
+    await producer.disconnect().catch(() => undefined);
+    throw coordinatorNotFound(error, config) ?? classifyKafkaError(error);
+  }
   return {
     commit: (records) =>
       producer.sendInTransaction(toTopicMessages(records)).catch((error: unknown) => {
@@ -47,12 +53,31 @@ export async function connectKafkajsTransactions(
   };
 }
 
+/**
+ * kafkajs reports a transaction coordinator it could not find, whatever the broker said (an ACL
+ * refusing the transactional id, a transaction state log not available), only as "Failed to find
+ * group coordinator": say both causes. Retriable: the log may be on its way.
+ */
+function coordinatorNotFound(error: unknown, config: RelayConfig): KafkaSendError | undefined {
+  if ((error as { name?: string }).name !== 'KafkaJSGroupCoordinatorNotFound') return undefined;
+  return new KafkaSendError(
+    `Kafka: no transaction coordinator for transactional id ${transactionalIdOf(config)} (kafkajs: "Failed to find group coordinator"): ` +
+      `either ${TRANSACTIONAL_ID_ACL_ADVICE}, or the brokers' transaction state log is not available (transaction.state.log.replication.factor and min.isr above the brokers running)`,
+    'COORDINATOR_NOT_AVAILABLE',
+    true,
+    { cause: error },
+  );
+}
+
 async function connectProducer(config: RelayConfig, producer: KafkajsProducer): Promise<void> {
   try {
     await producer.connect();
   } catch (error) {
+    const failure = classifyKafkaError(error);
+    // A transactional producer's connect also asks for its producer id: the refusal says which ACL.
+    if (failure.brokerErrorType?.endsWith('AUTHORIZATION_FAILED')) throw failure;
     // connectFailed gives the advice for a failed connect; the text alone goes in.
-    throw connectFailed(config, kafkaErrorText(error), classifyKafkaError(error).brokerErrorType, error);
+    throw connectFailed(config, kafkaErrorText(error), failure.brokerErrorType, error);
   }
 }
 

@@ -1,4 +1,5 @@
 import { KafkaSendError } from '../../errors.js';
+import { TRANSACTIONAL_ID_ACL_ADVICE } from '../connect-failure.js';
 
 interface KafkaJsErrorShape {
   name?: string;
@@ -50,7 +51,11 @@ export function classifyKafkaError(error: unknown): KafkaSendError {
   const typed = chain.find((entry) => entry.type !== undefined);
   const fatal = chain.some((entry) => entry.type !== undefined && FATAL_BROKER_ERRORS.has(entry.type));
   const sasl = chain.some((entry) => entry.name === 'KafkaJSSASLAuthenticationError');
-  const hint = sasl ? ': check OUTBOX_KAFKA_SASL_USERNAME and OUTBOX_KAFKA_SASL_PASSWORD' : '';
+  const hint = sasl
+    ? ': check OUTBOX_KAFKA_SASL_USERNAME and OUTBOX_KAFKA_SASL_PASSWORD'
+    : typed?.type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'
+      ? `; ${TRANSACTIONAL_ID_ACL_ADVICE}`
+      : '';
   return new KafkaSendError(`${kafkaErrorText(error)}${hint}`, typed?.type, !(fatal || sasl), {
     cause: error,
   });

@@ -1,5 +1,5 @@
 import { KafkaSendError } from '../../errors.js';
-import { TOPIC_ACL_ADVICE } from '../connect-failure.js';
+import { TOPIC_ACL_ADVICE, TRANSACTIONAL_ID_ACL_ADVICE } from '../connect-failure.js';
 
 /** What librdkafka reports: a LibrdKafkaError, or a bare error code in a delivery report. */
 export interface LibrdkafkaFailure {
@@ -76,9 +76,10 @@ export class LibrdkafkaErrors {
   kind(failure: LibrdkafkaFailure): FailureKind {
     const name = this.name(failure);
     if (PURGED.includes(name)) return 'purged';
+    // Before the fatal flag: librdkafka marks a refused transactional id fatal, and no producer fixes it.
+    if (PERMANENT.includes(name)) return 'permanent';
     if (failure.isFatal || PRODUCER_FATAL.includes(name)) return 'producer-fatal';
     if (CONNECTION.includes(name)) return 'connection';
-    if (PERMANENT.includes(name)) return 'permanent';
     return 'other';
   }
 
@@ -109,6 +110,7 @@ function hint(name: string): string {
   if (name === 'ERR_MSG_SIZE_TOO_LARGE')
     return "; keep OUTBOX_MAX_RECORD_BYTES under the broker's message.max.bytes";
   if (name === 'ERR_TOPIC_AUTHORIZATION_FAILED') return `; ${TOPIC_ACL_ADVICE}`;
+  if (name === 'ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED') return `; ${TRANSACTIONAL_ID_ACL_ADVICE}`;
   if (name.endsWith('AUTHORIZATION_FAILED')) return "; grant the relay's principal the ACL this names";
   return '';
 }
