@@ -36,7 +36,22 @@ export async function connectTransactionalSink(
   target: CheckpointTarget,
 ): Promise<RecordSink> {
   const producer = await connectTransactionalProducer(config, logger);
-  return new BatchingSink(new CheckpointingSender(producer, target, observer), config);
+  return new BatchingSink(new CheckpointingSender(producer, target, observer), {
+    ...config,
+    batchMaxBytes: transactionMaxBytes(config),
+  });
+}
+
+/**
+ * How many bytes one Kafka transaction may hold. Transactions go one at a time, so each costs a
+ * round trip of its own: with large events, OUTBOX_BATCH_MAX_BYTES would make them many and small.
+ * librdkafka splits a transaction into requests of its own size (batch.size), so a transaction may
+ * hold half the in-flight bound; kafkajs sends a partition's share of a batch as one record batch,
+ * which the broker's message.max.bytes bounds: there a transaction stays one batch.
+ */
+export function transactionMaxBytes(config: RelayConfig): number {
+  if (config.kafkaClient === 'kafkajs') return config.batchMaxBytes;
+  return Math.max(config.batchMaxBytes, Math.floor(config.maxInflightBytes / 2));
 }
 
 async function connectTransactionalProducer(
