@@ -102,36 +102,42 @@ export async function relayCatchUp(
 }
 
 /**
- * The relay with OUTBOX_KAFKA_CLIENT=kafkajs over the same WAL as its default row (its own slot,
- * created with the others before the data), records in `outbox.kafkajs.<type>`.
+ * The relay with OUTBOX_KAFKA_CLIENT=kafkajs over the same WAL as its default row, records in
+ * `outbox.kafkajs.<type>`.
  */
 export function kafkajsCatchUp(ctx: BenchContext, scenario: WalScenario): Promise<CatchUpResult> {
-  const topics = kafkajsTopics(scenario.aggregateType);
-  return relayCatchUp(ctx, scenario, {
-    label: KAFKAJS,
-    topic: topics.records,
-    env: {
-      OUTBOX_KAFKA_CLIENT: 'kafkajs',
-      OUTBOX_SLOT: slotName(scenario.url, 'relay_kafkajs'),
-      OUTBOX_TOPIC_TEMPLATE: topics.template,
-    },
+  return sameWalCatchUp(ctx, scenario, KAFKAJS, 'relay_kafkajs', kafkajsTopics(scenario.aggregateType), {
+    OUTBOX_KAFKA_CLIENT: 'kafkajs',
   });
 }
 
 /**
- * The relay with OUTBOX_DELIVERY=exactly-once over the same WAL as its default row (its own slot,
- * created before the data), records in `outbox.eos.<type>`: each batch a Kafka transaction with
- * its checkpoint record.
+ * The relay with OUTBOX_DELIVERY=exactly-once over the same WAL as its default row, records in
+ * `outbox.eos.<type>`: each batch a Kafka transaction with its checkpoint record.
  */
 export function exactlyOnceCatchUp(ctx: BenchContext, scenario: WalScenario): Promise<CatchUpResult> {
   const topics = exactlyOnceTopics(scenario.aggregateType);
+  return sameWalCatchUp(ctx, scenario, EXACTLY_ONCE, 'relay_eos', topics, {
+    OUTBOX_DELIVERY: 'exactly-once',
+    OUTBOX_CHECKPOINT_TOPIC: topics.checkpoints,
+  });
+}
+
+/** A variant of the relay on its own slot of the default row's WAL (created with the others before the data). */
+function sameWalCatchUp(
+  ctx: BenchContext,
+  scenario: WalScenario,
+  label: string,
+  reader: 'relay_kafkajs' | 'relay_eos',
+  topics: { readonly template: string; readonly records: string },
+  settings: Record<string, string>,
+): Promise<CatchUpResult> {
   return relayCatchUp(ctx, scenario, {
-    label: EXACTLY_ONCE,
+    label,
     topic: topics.records,
     env: {
-      OUTBOX_DELIVERY: 'exactly-once',
-      OUTBOX_CHECKPOINT_TOPIC: topics.checkpoints,
-      OUTBOX_SLOT: slotName(scenario.url, 'relay_eos'),
+      ...settings,
+      OUTBOX_SLOT: slotName(scenario.url, reader),
       OUTBOX_TOPIC_TEMPLATE: topics.template,
     },
   });

@@ -170,7 +170,7 @@ describe('inbox: each event’s effects exactly once, across duplicates and kill
       duplicate: true,
     });
     expect(await inbox.handle('old', async () => 'again')).toEqual({ duplicate: false, result: 'again' });
-    expect(inbox.stats).toEqual({ handled: 3, duplicates: 1 });
+    expect(inbox.stats).toEqual({ handled: 3, duplicates: 2 });
     await pool.end();
   });
 });

@@ -65,7 +65,7 @@ class RetryingSender implements BatchSender {
 }
 
 /** kafkajs says which topics a denial is about only in its metadata; the batch knows them. */
-export function namingTopics(error: unknown, batch: readonly Delivery[]): unknown {
+function namingTopics(error: unknown, batch: readonly Delivery[]): unknown {
   if (!(error instanceof KafkaSendError) || error.brokerErrorType !== 'TOPIC_AUTHORIZATION_FAILED')
     return error;
   const topics = [...new Set(batch.map((delivery) => delivery.record.topic))].join(', ');
