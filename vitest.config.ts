@@ -45,6 +45,13 @@ const EXACTLY_ONCE_TESTS = [
   'test/faults/poison.test.ts',
 ];
 
+/** Run again with the outbox partitioned by created_at (init --create-table --partitioned). */
+const PARTITIONED_TESTS = [
+  'test/integration/delivery.test.ts',
+  'test/integration/crash.test.ts',
+  'test/faults/kafka-outage.test.ts',
+];
+
 const integration = {
   globalSetup: ['test/support/global-setup.ts'],
   // One file at a time: they share one PostgreSQL and one broker on 2 cores, and fault tests stop them.
@@ -91,6 +98,15 @@ export default defineConfig({
           include: MESSAGE_TESTS,
           env: { OUTBOX_SOURCE: 'messages' },
           sequence: { groupOrder: 3 },
+          ...integration,
+        },
+      },
+      {
+        test: {
+          name: 'partitioned',
+          include: PARTITIONED_TESTS,
+          env: { TEST_OUTBOX_LAYOUT: 'partitioned' },
+          sequence: { groupOrder: 5 },
           ...integration,
         },
       },

@@ -32,6 +32,10 @@ export interface RelayEvents {
   'event:dead-lettered': [reason: string];
   /** Exactly-once: an event the stream sent again, already in Kafka by the last checkpoint, left out. */
   'event:skipped': [];
+  /** OUTBOX_RETENTION deleted confirmed rows older than the retention. */
+  'retention:deleted': [rows: number];
+  /** A retention round's view of the outbox table. */
+  'retention:observed': [tableBytes: number, oldestRowAgeSeconds: number];
   /** This process holds the slot's leader lock and may stream. */
   'leader:acquired': [waitedMs: number];
   'replication:error': [error: RelayError, willRetry: boolean];

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AvroStage } from './avro/stage.js';
 import type { KafkaCheckpoint, StreamIdentity } from './checkpoint/kafka-checkpoint.js';
 import { redactConfig } from './config/redact.js';
-import { isExactlyOnce, type RelayConfig, readsMessages } from './config/relay-config.js';
+import { isExactlyOnce, type RelayConfig, readsMessages, readsTable } from './config/relay-config.js';
 import { errorMessage, isRetriable, KafkaSendError, RelayError, ReplicationError } from './errors.js';
 import { connectKafkaSink, connectTransactionalSink } from './kafka/connect.js';
 import type { RecordSink, SinkObserver } from './kafka/record-sink.js';
@@ -11,6 +11,8 @@ import { fullJitterDelay, sleep } from './lifecycle/backoff.js';
 import { acquireLeaderLock } from './lifecycle/leader-lock.js';
 import { TypedEmitter } from './lifecycle/typed-emitter.js';
 import { layoutFromConfig, type OutboxLayout } from './outbox/layout.js';
+import { isPartitioned, OutboxPartitions } from './outbox/partitions.js';
+import { RetentionJob } from './outbox/retention.js';
 import type { RelayEvents, RelayState } from './relay-events.js';
 import { failoverFindings, readFailoverFacts } from './replication/failover.js';
 import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
@@ -39,6 +41,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   private session: ReplicationSession | undefined;
   private currentState: RelayState = 'starting';
   private confirmedLsn: Lsn = ZERO_LSN;
+  private confirmedCommitTimeMs: number | undefined;
   private started: Promise<void> | undefined;
   private finished: Promise<void> | undefined;
 
@@ -63,6 +66,16 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
 
   get inflightBytes(): number {
     return this.session?.inflight.bytes ?? 0;
+  }
+
+  /** The commit time of the oldest transaction received and not yet acknowledged by Kafka; undefined when none is. */
+  get oldestPendingCommitTimeMs(): number | undefined {
+    return this.session?.oldestPendingCommitTimeMs;
+  }
+
+  /** The commit time of the last transaction this process confirmed to the server. */
+  get lastConfirmedCommitTimeMs(): number | undefined {
+    return this.confirmedCommitTimeMs;
   }
 
   /** The last LSN confirmed to the server by this process. */
@@ -249,9 +262,11 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       const slot = await checkSlot(leader, this.config.slot);
       this.confirmedLsn = maxLsn(this.confirmedLsn, slot.confirmedFlushLsn ?? ZERO_LSN);
       const { sink, resumeAfter } = await sinks.open();
+      const retention = await this.startRetention(databaseUrl, leader);
       try {
         await this.stream(databaseUrl, sink, resumeAfter, leadership.lost, onReady);
       } finally {
+        await retention?.stop();
         await sinks.release(sink);
       }
       if (leadership.isLost() && !this.stopping.signal.aborted) {
@@ -260,6 +275,49 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     } finally {
       await endClient(leader);
     }
+  }
+
+  /**
+   * OUTBOX_RETENTION, and a partitioned outbox's partitions, kept by the leader only, on a
+   * connection of its own. Undefined when there is neither.
+   */
+  private async startRetention(
+    databaseUrl: string,
+    leader: pg.Client,
+  ): Promise<{ stop(): Promise<void> } | undefined> {
+    if (!readsTable(this.config)) return undefined;
+    const partitioned = await isPartitioned(leader, this.config.table);
+    if (this.config.retentionMs === 0 && !partitioned) return undefined;
+    const client = await connectMetadata(databaseUrl, `${APPLICATION_NAME} retention`);
+    const partitions = partitioned
+      ? new OutboxPartitions(client, this.config.table, this.config.partitionPeriodMs, (name, reason) =>
+          this.logger.warn({ partition: name }, `cannot create the outbox partition: ${reason}`),
+        )
+      : undefined;
+    const job = new RetentionJob(
+      client,
+      this.config,
+      {
+        deleted: (rows) => this.emit('retention:deleted', rows),
+        droppedPartition: (name) =>
+          this.logger.info(
+            { partition: name },
+            'dropped an outbox partition past the retention, all of it confirmed',
+          ),
+        observed: (tableBytes, age) => this.emit('retention:observed', tableBytes, age),
+        failed: (error) =>
+          this.logger.warn({ err: error }, 'retention round failed; trying again next round'),
+      },
+      partitions,
+    );
+    client.on('error', () => undefined);
+    job.start();
+    return {
+      stop: async () => {
+        await job.stop();
+        await endClient(client);
+      },
+    };
   }
 
   /** Streams the slot from its confirmed position until stopped, the leadership lost, or a failure. */
@@ -284,8 +342,9 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       this.config,
       this.logger,
       {
-        confirmed: (lsn) => {
+        confirmed: (lsn, commitTimeMs) => {
           this.confirmedLsn = lsn;
+          this.confirmedCommitTimeMs = commitTimeMs ?? this.confirmedCommitTimeMs;
           this.emit('checkpoint:confirmed', lsn);
         },
         acknowledged: (topic, events, commitTimeMs) =>

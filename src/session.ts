@@ -34,7 +34,8 @@ interface RowContext {
 
 /** What a session reports to the relay that owns it. */
 export interface SessionHooks {
-  confirmed(lsn: Lsn): void;
+  /** `commitTimeMs`: of the last transaction the confirmed LSN covers, if any this session received. */
+  confirmed(lsn: Lsn, commitTimeMs: number | undefined): void;
   /** A run of events of one topic and one transaction, acknowledged by the broker. */
   acknowledged(topic: string, events: number, commitTimeMs: number): void;
   deadLettered(reason: string): void;
@@ -68,9 +69,12 @@ class ReceivedTransaction implements Receipt {
     readonly entry: PendingTransaction,
     readonly commitLsn: Lsn,
     readonly xid: number,
-    readonly commitTimeMs: number,
     private readonly onAcknowledged: OnAcknowledged,
   ) {}
+
+  get commitTimeMs(): number {
+    return this.entry.commitTimeMs;
+  }
 
   charge(bytes: number): void {
     this.chargedBytes += bytes;
@@ -107,6 +111,8 @@ export class ReplicationSession {
   /** Events written as WAL messages (OUTBOX_SOURCE=messages or both), mapped like rows. */
   private readonly messages: MessageSource | undefined;
   private draining = false;
+  /** The outbox table's columns as last logged: the server resends its Relation message after cache invalidations. */
+  private loggedColumns = '';
   /** Exactly-once: what Kafka holds already; events up to it are not sent again. */
   private resumeAfter: KafkaCheckpoint | undefined;
   private skippedEvents = 0;
@@ -139,7 +145,7 @@ export class ReplicationSession {
       (status) => stream.sendStatus(status),
       () => ({ safe: this.watermark.safeLsn, received: this.received }),
       config.statusIntervalMs,
-      (lsn) => hooks.confirmed(lsn),
+      (lsn) => hooks.confirmed(lsn, this.watermark.safeCommitTimeMs),
       startLsn,
     );
   }
@@ -201,10 +207,9 @@ export class ReplicationSession {
         return;
       case 'begin':
         this.transaction = new ReceivedTransaction(
-          this.watermark.begin(),
+          this.watermark.begin(pgMicrosToUnixMs(message.commitTimeMicros)),
           message.finalLsn,
           message.xid,
-          pgMicrosToUnixMs(message.commitTimeMicros),
           this.onAcknowledged,
         );
         return;
@@ -218,7 +223,7 @@ export class ReplicationSession {
       case 'relation':
         if (!readsTable(this.config) || !isOutboxRelation(this.layout, message)) return;
         this.outbox = { relation: message, mapRow: compileRowMapper(this.layout, message) };
-        this.logger.info({ columns: message.columns.map((c) => c.name) }, 'outbox table layout received');
+        this.logLayoutIfChanged(message);
         return;
       case 'ignored':
         return;
@@ -243,6 +248,19 @@ export class ReplicationSession {
     this.resumeAfter = undefined;
     this.logger.info({ skipped: this.skippedEvents }, 'past the checkpoint: events already in Kafka skipped');
     return false;
+  }
+
+  /** The commit time of the oldest transaction received and not yet acknowledged; undefined when none is. */
+  get oldestPendingCommitTimeMs(): number | undefined {
+    return this.watermark.oldestPendingCommitTimeMs;
+  }
+
+  private logLayoutIfChanged(relation: RelationMessage): void {
+    const columns = relation.columns.map((column) => column.name);
+    const described = `${relation.relationOid}:${columns.join(',')}`;
+    if (described === this.loggedColumns) return;
+    this.loggedColumns = described;
+    this.logger.info({ columns }, 'outbox table layout received');
   }
 
   /** Publishes the row's record, or its dead-letter record when it cannot be published. */

@@ -2,6 +2,8 @@ import { type Lsn, maxLsn } from '../replication/lsn.js';
 
 /** One received transaction, from its Begin until every event of it is acknowledged. */
 export interface PendingTransaction {
+  /** Its commit time (Begin's), for lag in seconds; 0 where unknown. */
+  readonly commitTimeMs: number;
   pendingEvents: number;
   commitEndLsn: Lsn | undefined;
   next: PendingTransaction | undefined;
@@ -17,6 +19,7 @@ export class Watermark {
   private head: PendingTransaction | undefined;
   private tail: PendingTransaction | undefined;
   private safe: Lsn;
+  private safeCommitTime: number | undefined;
 
   constructor(startLsn: Lsn) {
     this.safe = startLsn;
@@ -26,13 +29,28 @@ export class Watermark {
     return this.safe;
   }
 
+  /** The commit time of the last transaction the safe LSN covers, if any passed here. */
+  get safeCommitTimeMs(): number | undefined {
+    return this.safeCommitTime;
+  }
+
+  /** The commit time of the oldest transaction received and not yet safe; undefined when none is. */
+  get oldestPendingCommitTimeMs(): number | undefined {
+    return this.head?.commitTimeMs;
+  }
+
   /** True when every received transaction is committed and acknowledged. */
   get isIdle(): boolean {
     return this.head === undefined;
   }
 
-  begin(): PendingTransaction {
-    const transaction: PendingTransaction = { pendingEvents: 0, commitEndLsn: undefined, next: undefined };
+  begin(commitTimeMs = 0): PendingTransaction {
+    const transaction: PendingTransaction = {
+      commitTimeMs,
+      pendingEvents: 0,
+      commitEndLsn: undefined,
+      next: undefined,
+    };
     if (this.tail) this.tail.next = transaction;
     else this.head = transaction;
     this.tail = transaction;
@@ -69,6 +87,7 @@ export class Watermark {
     let head = this.head;
     while (head && head.commitEndLsn !== undefined && head.pendingEvents === 0) {
       this.safe = maxLsn(this.safe, head.commitEndLsn);
+      this.safeCommitTime = head.commitTimeMs;
       head = head.next;
     }
     this.head = head;

@@ -7,6 +7,8 @@ export interface CliArgs {
   readonly command: Command | 'help' | 'version';
   readonly configFile: string | undefined;
   readonly createTable: boolean;
+  /** `init --create-table --partitioned`: the outbox partitioned by its timestamp column. */
+  readonly partitioned: boolean;
   readonly json: boolean;
   readonly pretty: boolean;
   /** `run --register`: the same as OUTBOX_AVRO_REGISTER=true. */
@@ -15,7 +17,16 @@ export interface CliArgs {
   readonly topics: readonly string[];
 }
 
-const FLAGS = new Set(['--create-table', '--json', '--pretty', '--register', '--help', '-h', '--version']);
+const FLAGS = new Set([
+  '--create-table',
+  '--partitioned',
+  '--json',
+  '--pretty',
+  '--register',
+  '--help',
+  '-h',
+  '--version',
+]);
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   let command: CliArgs['command'] | undefined;
@@ -52,12 +63,16 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       'needs two topics: outbox-relay compare <expected-topic> <actual-topic>',
     );
   }
+  if (flags.has('--partitioned') && !flags.has('--create-table')) {
+    throw new ConfigError('--partitioned', 'goes with --create-table: init --create-table --partitioned');
+  }
   if (flags.has('--help') || flags.has('-h')) command = 'help';
   else if (flags.has('--version')) command = 'version';
   return {
     command: command ?? 'help',
     configFile,
     createTable: flags.has('--create-table'),
+    partitioned: flags.has('--partitioned'),
     json: flags.has('--json'),
     pretty: flags.has('--pretty'),
     register: flags.has('--register'),

@@ -6,8 +6,10 @@ export function usage(): string {
 Usage: outbox-relay <command> [--config file.json] [options]
 
 Commands:
-  init [--create-table]  Check wal_level and privileges; create the table (if asked),
-                         the publication, then the replication slot. Idempotent.
+  init [--create-table [--partitioned]]
+                         Check wal_level and privileges; create the table (if asked;
+                         --partitioned: partitioned by created_at, OUTBOX_PARTITION_PERIOD
+                         each), the publication, then the replication slot. Idempotent.
   run [--pretty] [--register]
                          Stream until SIGTERM/SIGINT; then drain, confirm and exit 0.
                          A second signal exits at once (unconfirmed events are resent).

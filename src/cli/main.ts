@@ -60,6 +60,7 @@ async function init(config: RelayConfig, args: CliArgs): Promise<number> {
   try {
     const report = await initialize(client, config, layoutFromConfig(config), {
       createTable: args.createTable,
+      partitioned: args.partitioned,
     });
     const done = (created: boolean, what: string) =>
       console.log(`${created ? 'created' : 'exists '}  ${what}`);

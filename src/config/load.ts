@@ -109,6 +109,19 @@ function crossFieldProblems(config: RelayConfig): ConfigError[] {
     );
   }
   problems.push(...avroProblems(config));
+  if (config.retentionMs > 0 && (config.timestampColumn === '' || config.source === 'messages')) {
+    problems.push(
+      new ConfigError(
+        'OUTBOX_RETENTION',
+        config.source === 'messages'
+          ? 'has no rows to delete with OUTBOX_SOURCE=messages (messages live only in the WAL)'
+          : "needs OUTBOX_COLUMN_TIMESTAMP: a row's age is its timestamp column",
+      ),
+    );
+  }
+  if (config.partitionPeriodMs < 60_000) {
+    problems.push(new ConfigError('OUTBOX_PARTITION_PERIOD', 'must be at least 1m'));
+  }
   if (!/\{[^}]+\}/.test(config.topicTemplate) && /[{}]/.test(config.topicTemplate)) {
     problems.push(new ConfigError('OUTBOX_TOPIC_TEMPLATE', 'has an unbalanced { or }; use {column_name}'));
   }

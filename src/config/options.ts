@@ -3,6 +3,7 @@ import {
   boolean,
   brokerList,
   columnName,
+  duration,
   httpUrl,
   integer,
   nonEmpty,
@@ -377,6 +378,36 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: integer(100, 600_000),
     fallback: 30_000,
     description: 'Cap of the exponential backoff (full jitter) between retries',
+  }),
+  option({
+    key: 'retentionMs',
+    env: 'OUTBOX_RETENTION',
+    parse: duration,
+    fallback: 0,
+    description:
+      "Delete outbox rows older than this (e.g. 7d), only once the slot has confirmed them; 'off' keeps every row (docs/production.md: retention)",
+  }),
+  option({
+    key: 'retentionBatchRows',
+    env: 'OUTBOX_RETENTION_BATCH_ROWS',
+    parse: integer(1, 1_000_000),
+    fallback: 1_000,
+    description: 'Rows deleted per statement by retention; the relay pauses between statements',
+  }),
+  option({
+    key: 'retentionIntervalMs',
+    env: 'OUTBOX_RETENTION_INTERVAL_MS',
+    parse: integer(100, 86_400_000),
+    fallback: 60_000,
+    description: 'Milliseconds between retention rounds',
+  }),
+  option({
+    key: 'partitionPeriodMs',
+    env: 'OUTBOX_PARTITION_PERIOD',
+    parse: duration,
+    fallback: 86_400_000,
+    description:
+      'A partitioned outbox (init --create-table --partitioned): the time each partition covers; the leader relay keeps three ahead',
   }),
   option({
     key: 'kafkaClient',

@@ -23,6 +23,21 @@ export function integer(min: number, max: number): Parser<number> {
   };
 }
 
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `7d`, `12h`, `30m`, `45s` or `500ms`, in milliseconds; empty, `0` or `off`: 0. */
+export const duration: Parser<number> = (raw, field) => {
+  const value = raw.trim().toLowerCase();
+  if (value === '' || value === '0' || value === 'off') return 0;
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(value);
+  const amount = Number(match?.[1]);
+  const unit = DURATION_UNITS_MS[match?.[2] ?? ''];
+  if (!match || unit === undefined || !Number.isSafeInteger(amount * unit)) {
+    throw new ConfigError(field, `expected a duration such as 7d, 12h, 30m or 45s (or off), got "${raw}"`);
+  }
+  return amount * unit;
+};
+
 export const boolean: Parser<boolean> = (raw, field) => {
   const value = raw.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(value)) return true;

@@ -46,6 +46,12 @@ export interface RelayConfig {
   readonly statusIntervalMs: number;
   readonly drainTimeoutMs: number;
   readonly retryMaxMs: number;
+  /** Milliseconds; 0: the relay deletes no rows. */
+  readonly retentionMs: number;
+  readonly retentionBatchRows: number;
+  readonly retentionIntervalMs: number;
+  /** A partitioned outbox's partition length (init --partitioned), in milliseconds. */
+  readonly partitionPeriodMs: number;
   readonly kafkaClient: KafkaClient;
   readonly delivery: DeliveryGuarantee;
   readonly checkpointTopic: string;

@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { RELAY_STATES, type RelayView } from './relay-view.js';
+import { pendingAgeSeconds, RELAY_STATES, type RelayView } from './relay-view.js';
 import { WeightedHistogram } from './weighted-histogram.js';
 
 /**
@@ -39,6 +39,9 @@ export interface RelayMetrics {
   readonly lastAckTimestamp: Gauge;
   readonly deadLettered: Counter<'reason'>;
   readonly skipped: Counter;
+  readonly retentionDeleted: Counter;
+  readonly tableBytes: Gauge;
+  readonly oldestRowAge: Gauge;
   readonly slot: SlotMetrics;
 }
 
@@ -106,6 +109,21 @@ export function createRelayMetrics(relay: RelayView): RelayMetrics {
       help: 'Exactly-once: events the slot sent again after a restart that Kafka already had (by the checkpoint), not sent twice',
       registers,
     }),
+    retentionDeleted: new Counter({
+      name: 'outbox_retention_deleted_rows_total',
+      help: 'Outbox rows deleted by OUTBOX_RETENTION (older than the retention, confirmed by the slot)',
+      registers,
+    }),
+    tableBytes: new Gauge({
+      name: 'outbox_table_size_bytes',
+      help: 'pg_total_relation_size of the outbox table, read by each retention round',
+      registers,
+    }),
+    oldestRowAge: new Gauge({
+      name: 'outbox_oldest_row_age_seconds',
+      help: 'Age of the oldest row in the outbox table (its timestamp column), read by each retention round',
+      registers,
+    }),
     slot: createSlotMetrics(registry),
   };
 }
@@ -135,6 +153,22 @@ function registerRelayGauges(relay: RelayView, registry: Registry): void {
     registers,
     collect() {
       this.set(Number(relay.confirmed));
+    },
+  });
+  new Gauge({
+    name: 'outbox_oldest_pending_age_seconds',
+    help: 'Seconds since the commit of the oldest event received from the WAL and not yet acknowledged by Kafka; 0 when none is (lag in seconds)',
+    registers,
+    collect() {
+      this.set(pendingAgeSeconds(relay));
+    },
+  });
+  new Gauge({
+    name: 'outbox_last_confirmed_commit_timestamp_seconds',
+    help: 'Unix time of the commit of the last transaction this relay confirmed to PostgreSQL; 0 before the first',
+    registers,
+    collect() {
+      this.set((relay.lastConfirmedCommitTimeMs ?? 0) / 1000);
     },
   });
   new Gauge({

@@ -44,6 +44,13 @@ export function instrumentRelay(relay: RelayView, metrics: RelayMetrics): () => 
     listen(relay, 'event:skipped', () => {
       metrics.skipped.inc();
     }),
+    listen(relay, 'retention:deleted', (rows) => {
+      metrics.retentionDeleted.inc(rows);
+    }),
+    listen(relay, 'retention:observed', (tableBytes, oldestRowAgeSeconds) => {
+      metrics.tableBytes.set(tableBytes);
+      metrics.oldestRowAge.set(oldestRowAgeSeconds);
+    }),
   ];
   return () => {
     for (const off of detach) off();

@@ -10,6 +10,9 @@ export interface RelayView {
   readonly inflightEvents: number;
   readonly inflightBytes: number;
   readonly confirmed: Lsn;
+  /** For lag in seconds: undefined when nothing is pending, or nothing was confirmed yet. */
+  readonly oldestPendingCommitTimeMs: number | undefined;
+  readonly lastConfirmedCommitTimeMs: number | undefined;
   on<K extends keyof RelayEvents & string>(event: K, listener: (...args: RelayEvents[K]) => void): unknown;
   off<K extends keyof RelayEvents & string>(event: K, listener: (...args: RelayEvents[K]) => void): unknown;
 }
@@ -33,6 +36,12 @@ export const STATE_LINES: Readonly<Record<RelayState, string>> = {
 };
 
 export const RELAY_STATES = Object.keys(STATE_LINES) as readonly RelayState[];
+
+/** Lag in seconds: how long the oldest pending event has waited since its commit; 0 when none waits. */
+export function pendingAgeSeconds(relay: RelayView, nowMs = Date.now()): number {
+  const oldest = relay.oldestPendingCommitTimeMs;
+  return oldest === undefined ? 0 : Math.max(0, (nowMs - oldest) / 1000);
+}
 
 /** Ready means "events flow": not while connecting, backing off, Kafka is down, draining or standing by. */
 export function isReady(state: RelayState): boolean {

@@ -4,7 +4,7 @@ import { scrubSecrets } from '../config/redact.js';
 import { errorMessage } from '../errors.js';
 import { formatLsn } from '../replication/lsn.js';
 import { json, type Reply, type Routes, text } from './http-server.js';
-import { isReady, type RelayView } from './relay-view.js';
+import { isReady, pendingAgeSeconds, type RelayView } from './relay-view.js';
 
 export interface RouteSources {
   readonly relay: RelayView;
@@ -39,6 +39,11 @@ async function statusReply({ relay, slotStatus }: RouteSources): Promise<Reply> 
     inflightEvents: relay.inflightEvents,
     inflightBytes: relay.inflightBytes,
     confirmedLsn: formatLsn(relay.confirmed),
+    oldestPendingAgeSeconds: pendingAgeSeconds(relay),
+    lastConfirmedCommitAt:
+      relay.lastConfirmedCommitTimeMs === undefined
+        ? null
+        : new Date(relay.lastConfirmedCommitTimeMs).toISOString(),
   };
   try {
     return json(200, { ...(await slotStatus()), relay: view });

@@ -69,15 +69,24 @@ export async function checkPublication(
   table: string | undefined,
 ): Promise<void> {
   const target = table === undefined ? undefined : parseQualifiedName(table);
-  const { rows } = await client.query<{ includes_table: boolean }>(
+  const { rows } = await client.query<{ includes_table: boolean; partitioned: boolean; via_root: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM pg_publication_tables
                     WHERE pubname = $1 AND schemaname = $2 AND tablename = $3)
-            AS includes_table
+            AS includes_table,
+            EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = $2 AND c.relname = $3 AND c.relkind = 'p') AS partitioned,
+            pubviaroot AS via_root
      FROM pg_publication WHERE pubname = $1`,
     [publication, target?.schema ?? null, target?.name ?? null],
   );
   if (!rows[0]) {
     throw new SetupError(`publication "${publication}" does not exist: run \`outbox-relay init\``);
+  }
+  // Published through its partitions, a partitioned outbox's rows would come under the partitions' names.
+  if (table !== undefined && rows[0].partitioned && !rows[0].via_root) {
+    throw new SetupError(
+      `publication "${publication}" publishes the partitions of ${table}, not the table: run \`outbox-relay init\` (it sets publish_via_partition_root = true)`,
+    );
   }
   if (table !== undefined && !rows[0].includes_table) {
     throw new SetupError(

@@ -4,6 +4,7 @@ import { parseQualifiedName } from '../client/identifiers.js';
 import { type Preset, type RelayConfig, readsTable } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import type { OutboxLayout } from '../outbox/layout.js';
+import { isPartitioned, OutboxPartitions } from '../outbox/partitions.js';
 import { enableFailover, type Finding, failoverFindings, readFailoverFacts } from './failover.js';
 import { checkOutboxTable, checkPublication, checkSlot, checkWalLevel, tableColumns } from './preflight.js';
 import type { SlotState } from './slot-state.js';
@@ -36,7 +37,7 @@ export async function initialize(
   client: pg.ClientBase,
   config: RelayConfig,
   layout: OutboxLayout,
-  options: { createTable: boolean },
+  options: { createTable: boolean; partitioned?: boolean },
 ): Promise<InitReport> {
   await checkWalLevel(client);
   await checkPrimary(client);
@@ -44,9 +45,23 @@ export async function initialize(
   // With OUTBOX_SOURCE=messages there is no table: the publication stays empty (pgoutput needs
   // one; it does not filter messages).
   const withTable = readsTable(config);
-  const createdTable = withTable && options.createTable && (await createTableIfMissing(client, config));
+  const createdTable =
+    withTable &&
+    options.createTable &&
+    (await createTableIfMissing(client, config, options.partitioned ?? false));
   if (withTable) await checkOutboxTable(client, config.table, layout);
-  const { created: createdPublication, addedTable } = await ensurePublication(client, config, withTable);
+  const partitioned = withTable && (await isPartitioned(client, config.table));
+  if (partitioned) {
+    await new OutboxPartitions(client, config.table, config.partitionPeriodMs, () => undefined).ensure(
+      Date.now(),
+    );
+  }
+  const { created: createdPublication, addedTable } = await ensurePublication(
+    client,
+    config,
+    withTable,
+    partitioned,
+  );
   await checkPublication(client, config.publication, withTable ? config.table : undefined);
   const createdSlot = await createSlotIfMissing(client, config);
   const slotFailover = await ensureFailover(client, config);
@@ -92,28 +107,48 @@ async function checkReplicationPrivilege(client: pg.ClientBase): Promise<void> {
   }
 }
 
-async function createTableIfMissing(client: pg.ClientBase, config: RelayConfig): Promise<boolean> {
+async function createTableIfMissing(
+  client: pg.ClientBase,
+  config: RelayConfig,
+  partitioned: boolean,
+): Promise<boolean> {
   if (await tableColumns(client, config.table)) return false;
-  const template = readFileSync(new URL(`../../sql/${tableSql(config.preset)}`, import.meta.url), 'utf8');
+  if (partitioned && (config.preset !== 'default' || config.timestampColumn !== 'created_at')) {
+    throw new SetupError(
+      '--partitioned creates the default table, partitioned by created_at: it needs OUTBOX_PRESET=default and OUTBOX_COLUMN_TIMESTAMP=created_at',
+    );
+  }
+  const file = partitioned ? 'outbox-partitioned.sql' : tableSql(config.preset);
+  const template = readFileSync(new URL(`../../sql/${file}`, import.meta.url), 'utf8');
   const { schema } = parseQualifiedName(config.table);
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}`);
   await client.query(template.replaceAll('public.outbox', quoteTable(config.table)));
   return true;
 }
 
+/**
+ * A partitioned outbox is published through its root (publish_via_partition_root): the relay then
+ * sees the table's own name and columns, and the records are the plain table's.
+ */
 async function ensurePublication(
   client: pg.ClientBase,
   config: RelayConfig,
   withTable: boolean,
+  partitioned: boolean,
 ): Promise<{ created: boolean; addedTable: boolean }> {
   const publication = quoteName(config.publication);
-  const { rows } = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [
-    config.publication,
-  ]);
+  const { rows } = await client.query<{ viaRoot: boolean }>(
+    'SELECT pubviaroot AS "viaRoot" FROM pg_publication WHERE pubname = $1',
+    [config.publication],
+  );
+  const viaRoot = partitioned ? ', publish_via_partition_root = true' : '';
   if (rows.length === 0) {
     const tables = withTable ? ` FOR TABLE ${quoteTable(config.table)}` : '';
-    await client.query(`CREATE PUBLICATION ${publication}${tables} WITH (publish = 'insert')`);
+    await client.query(`CREATE PUBLICATION ${publication}${tables} WITH (publish = 'insert'${viaRoot})`);
     return { created: true, addedTable: false };
+  }
+  if (partitioned && !rows[0]?.viaRoot) {
+    await client.query(`ALTER PUBLICATION ${publication} SET (publish_via_partition_root = true)`);
   }
   if (!withTable) return { created: false, addedTable: false };
   const { schema, name } = parseQualifiedName(config.table);

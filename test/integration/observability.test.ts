@@ -6,6 +6,7 @@ import { OutboxRelay } from '../../src/relay.js';
 import { formatLsn, type Lsn, parseLsn } from '../../src/replication/lsn.js';
 import { connectMetadata } from '../../src/replication/metadata-client.js';
 import { readSlotState } from '../../src/replication/slot-state.js';
+import { ContinuousWriter } from '../support/continuous-writer.js';
 import { freePort } from '../support/free-port.js';
 import { consumeAll } from '../support/kafka.js';
 import { OutboxWriter } from '../support/outbox.js';
@@ -134,6 +135,55 @@ describe('observability against PostgreSQL and Kafka', () => {
     expect(sampleValue(samples, 'outbox_inflight_bytes')).toBe(0);
     // Confirmed past the backlog (our commit's end LSN may precede the WAL position read after it).
     expect(sampleValue(samples, 'outbox_confirmed_lsn')).toBeGreaterThan(Number(before) + walWritten - MiB);
+  });
+
+  it('gives lag in seconds: past 10 s while Kafka is down for 10 s under a steady writer, 0 again after catch-up', {
+    timeout: 120_000,
+  }, async () => {
+    const { relay, url } = await observedRelay();
+    await relay.start();
+    const age = async () => sampleValue(await scrape(url), 'outbox_oldest_pending_age_seconds') ?? -1;
+    expect(await age()).toBe(0);
+    const steady = new ContinuousWriter(fixture.databaseUrl, {
+      aggregateType: 'lagseconds',
+      aggregates: 50,
+      pauseMs: 20,
+    });
+    cleanups.push(async () => {
+      await steady.stop();
+    });
+    await waitFor(() => steady.written.length > 300, { timeoutMs: 30_000, message: 'the writer writes' });
+    // Streaming, the oldest pending event is milliseconds old.
+    expect(await age()).toBeLessThan(5);
+
+    cleanups.push(() => startKafka());
+    await stopKafka();
+    const stoppedAt = Date.now();
+    let peak = 0;
+    while (Date.now() - stoppedAt < 11_000) {
+      peak = Math.max(peak, await age());
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(peak).toBeGreaterThan(10);
+    await startKafka();
+    const written = await steady.stop();
+    await waitFor(async () => (await age()) === 0, {
+      timeoutMs: 60_000,
+      intervalMs: 200,
+      message: 'lag in seconds returns to 0 once caught up',
+    });
+    // Confirmed within a status interval: a transaction the writer committed during the outage.
+    let relayView: Record<string, unknown> = {};
+    await waitFor(
+      async () => {
+        relayView = ((await (await fetch(`${url}/status`)).json()) as { relay: Record<string, unknown> })
+          .relay;
+        return Date.parse(String(relayView.lastConfirmedCommitAt)) > stoppedAt;
+      },
+      { timeoutMs: 10_000, intervalMs: 200, message: '/status shows a commit after the stop as confirmed' },
+    );
+    expect(relayView.oldestPendingAgeSeconds).toBe(0);
+    expect(written.length).toBeGreaterThan(300);
   });
 
   it('turns /readyz false within seconds of the Kafka broker stopping, and true again after it restarts', async () => {

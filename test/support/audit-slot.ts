@@ -42,8 +42,9 @@ export class AuditSlot {
   }
 }
 
+/** test_decoding names the partition a row went to in a partitioned outbox: outbox_p20261126. */
 function insertedId(data: string): string | undefined {
-  return /^table public\.outbox: INSERT: id\[uuid\]:'([0-9a-f-]+)'/.exec(data)?.[1];
+  return /^table public\.outbox(?:_\w+)?: INSERT: id\[uuid\]:'([0-9a-f-]+)'/.exec(data)?.[1];
 }
 
 /** test_decoding's line for pg_logical_emit_message(true, 'outbox', <envelope>). */

@@ -9,6 +9,8 @@ export class FakeRelay extends TypedEmitter<RelayEvents> implements RelayView {
   inflightEvents = 0;
   inflightBytes = 0;
   confirmed: Lsn = ZERO_LSN;
+  oldestPendingCommitTimeMs: number | undefined;
+  lastConfirmedCommitTimeMs: number | undefined;
 
   fire<K extends keyof RelayEvents & string>(event: K, ...args: RelayEvents[K]): void {
     this.emit(event, ...args);

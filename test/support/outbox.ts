@@ -115,6 +115,9 @@ export class OutboxWriter {
 export const KAFKA_CLIENT = (process.env.OUTBOX_KAFKA_CLIENT ??
   OPTIONS.find((option) => option.key === 'kafkaClient')?.fallback) as KafkaClient;
 
+/** The outbox table under test: plain, or partitioned by created_at (a vitest project runs some tests again so). */
+export const TEST_PARTITIONED = process.env.TEST_OUTBOX_LAYOUT === 'partitioned';
+
 /** The delivery guarantee under test: a vitest project runs the fault suite again with exactly-once. */
 export const TEST_DELIVERY =
   process.env.OUTBOX_DELIVERY === 'exactly-once' ? 'exactly-once' : 'at-least-once';

@@ -10,7 +10,7 @@ import { initialize } from '../../src/replication/setup.js';
 import { readSlotState } from '../../src/replication/slot-state.js';
 import { createTestDatabase } from './database.js';
 import { uniqueTopicPrefix } from './kafka.js';
-import { OUTBOX_ENV, OutboxWriter } from './outbox.js';
+import { OUTBOX_ENV, OutboxWriter, TEST_PARTITIONED } from './outbox.js';
 import {
   GRANTED_TOPIC_PREFIX,
   grantOutboxRead,
@@ -45,6 +45,7 @@ export async function createOutboxFixture(
   name: string,
   extraEnv: Record<string, string> = {},
   transport: Transport | undefined = requestedTransport(),
+  partitioned = TEST_PARTITIONED,
 ): Promise<OutboxFixture> {
   const { kafkaBrokers } = serviceUrls();
   const stack = transport ? await secureStack() : undefined;
@@ -61,7 +62,7 @@ export async function createOutboxFixture(
   };
   const config = loadConfig({ env });
   const metadata = await connectMetadata(database.url, 'test');
-  await initialize(metadata, config, layoutFromConfig(config), { createTable: true });
+  await initialize(metadata, config, layoutFromConfig(config), { createTable: true, partitioned });
   if (transport && stack) {
     await grantOutboxRead(database.url, config.table, stack.pgRelayRole);
     Object.assign(env, secureRelayEnv(stack, transport, database.url));

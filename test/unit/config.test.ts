@@ -123,6 +123,22 @@ describe('loadConfig', () => {
     expect([config.aggregateIdColumn, config.eventTypeColumn]).toEqual(['aggregateId', 'eventType']);
   });
 
+  it('reads OUTBOX_RETENTION as a duration, off by default, and only with rows that have a timestamp', () => {
+    expect(loadConfig({ env }).retentionMs).toBe(0);
+    expect(loadConfig({ env: { ...env, OUTBOX_RETENTION: '7d' } }).retentionMs).toBe(7 * 86_400_000);
+    expect(loadConfig({ env: { ...env, OUTBOX_RETENTION: '90m' } }).retentionMs).toBe(90 * 60_000);
+    expect(loadConfig({ env: { ...env, OUTBOX_RETENTION: 'off' } }).retentionMs).toBe(0);
+    expect(() => loadConfig({ env: { ...env, OUTBOX_RETENTION: 'a week' } })).toThrow(
+      /OUTBOX_RETENTION: expected a duration such as 7d/,
+    );
+    expect(() =>
+      loadConfig({ env: { ...env, OUTBOX_RETENTION: '7d', OUTBOX_COLUMN_TIMESTAMP: '' } }),
+    ).toThrow(/OUTBOX_RETENTION: needs OUTBOX_COLUMN_TIMESTAMP/);
+    expect(() => loadConfig({ env: { ...env, OUTBOX_RETENTION: '7d', OUTBOX_SOURCE: 'messages' } })).toThrow(
+      /OUTBOX_RETENTION: has no rows to delete with OUTBOX_SOURCE=messages/,
+    );
+  });
+
   it('requires SASL credentials together with a mechanism', () => {
     expect(() => loadConfig({ env: { ...env, OUTBOX_KAFKA_SASL_MECHANISM: 'plain' } })).toThrow(/SASL/);
   });

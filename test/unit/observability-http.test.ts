@@ -89,6 +89,8 @@ describe('observability HTTP server', () => {
         inflightEvents: 3,
         inflightBytes: 900,
         confirmedLsn: '0/16B3748',
+        oldestPendingAgeSeconds: 0,
+        lastConfirmedCommitAt: null,
       },
     });
   });

@@ -123,6 +123,26 @@ describe('relay metrics', () => {
     expect(sampleValue(s, 'outbox_relay_state', { state: 'kafka-unavailable' })).toBe(0);
   });
 
+  it('gives lag in seconds: the age of the oldest pending event, 0 when none; and the last confirmed commit time', async () => {
+    const { relay, metrics } = instrumented();
+    let s = await samples(metrics);
+    expect(sampleValue(s, 'outbox_oldest_pending_age_seconds')).toBe(0);
+    expect(sampleValue(s, 'outbox_last_confirmed_commit_timestamp_seconds')).toBe(0);
+
+    relay.oldestPendingCommitTimeMs = Date.now() - 12_000;
+    relay.lastConfirmedCommitTimeMs = Date.UTC(2026, 10, 26, 12, 0, 0);
+    s = await samples(metrics);
+    expect(sampleValue(s, 'outbox_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(12);
+    expect(sampleValue(s, 'outbox_oldest_pending_age_seconds')).toBeLessThan(13);
+    expect(sampleValue(s, 'outbox_last_confirmed_commit_timestamp_seconds')).toBe(
+      Date.UTC(2026, 10, 26, 12, 0, 0) / 1000,
+    );
+
+    relay.oldestPendingCommitTimeMs = undefined;
+    s = await samples(metrics);
+    expect(sampleValue(s, 'outbox_oldest_pending_age_seconds')).toBe(0);
+  });
+
   it('keeps one registry per relay, each with the process metrics', async () => {
     const a = instrumented();
     const b = instrumented();

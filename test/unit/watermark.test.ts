@@ -9,6 +9,22 @@ describe('Watermark', () => {
     expect(watermark.isIdle).toBe(true);
   });
 
+  it('knows the commit time of the oldest pending transaction and of the last safe one', () => {
+    const watermark = new Watermark(lsn(0n));
+    expect(watermark.oldestPendingCommitTimeMs).toBeUndefined();
+    const first = watermark.begin(1_000);
+    const second = watermark.begin(2_000);
+    watermark.addEvent(first);
+    watermark.commit(first, lsn(100n));
+    watermark.commit(second, lsn(200n));
+    expect(watermark.oldestPendingCommitTimeMs).toBe(1_000);
+    expect(watermark.safeCommitTimeMs).toBeUndefined();
+    watermark.acknowledge(first);
+    // Both safe now: nothing pending, and the safe LSN is the second's.
+    expect(watermark.oldestPendingCommitTimeMs).toBeUndefined();
+    expect(watermark.safeCommitTimeMs).toBe(2_000);
+  });
+
   it('advances to a committed transaction once all its events are acknowledged', () => {
     const watermark = new Watermark(lsn(0n));
     const tx = watermark.begin();
