@@ -59,7 +59,9 @@ export class RetentionJob {
          WHERE ${timestamp} < now() - make_interval(secs => $4)
            AND ${confirmedRow(1, 2, 3)}
          LIMIT $5)`;
-    this.statsStatement = `SELECT pg_total_relation_size('${this.table.replaceAll("'", "''")}'::regclass) AS bytes,
+    // A partitioned table has no storage of its own: its size is its partitions'.
+    this.statsStatement = `SELECT (SELECT sum(pg_total_relation_size(relid))
+                                     FROM pg_partition_tree('${this.table.replaceAll("'", "''")}'::regclass)) AS bytes,
         COALESCE(extract(epoch FROM now() - min(${timestamp})), 0)::float8 AS age FROM ${this.table}`;
   }
 

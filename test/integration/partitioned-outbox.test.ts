@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/free-port.js';
 import { type ConsumedRecord, consumeAll } from '../support/kafka.js';
+import { sampleValue, scrape } from '../support/prometheus.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
 import { startRelayProcess } from '../support/relay-process.js';
 import { startKafka, stopKafka } from '../support/services.js';
@@ -111,10 +113,13 @@ describe('a partitioned outbox (init --create-table --partitioned)', () => {
     // A partition three days back, past the 1-day retention.
     const from = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 3 * DAY_MS);
     const old = `outbox_p${from.toISOString().replace(/\D/g, '').slice(0, 8)}`;
+    const port = await freePort();
     const relay = startRelayProcess(['run'], {
       ...partitioned.env,
       OUTBOX_LOG_LEVEL: 'info',
       OUTBOX_RETRY_MAX_MS: '2000',
+      OUTBOX_METRICS_PORT: String(port),
+      OUTBOX_METRICS_HOST: '127.0.0.1',
     });
     try {
       await waitFor(() => relay.output().includes('"msg":"streaming"'), {
@@ -147,6 +152,10 @@ describe('a partitioned outbox (init --create-table --partitioned)', () => {
         message: 'the partition dropped once its rows are confirmed',
       });
       expect(relay.output()).toContain('dropped an outbox partition past the retention');
+      // The table's size is its partitions' (a partitioned table has no storage of its own).
+      expect(
+        sampleValue(await scrape(`http://127.0.0.1:${port}`), 'outbox_table_size_bytes'),
+      ).toBeGreaterThan(0);
     } finally {
       relay.kill('SIGKILL');
       await relay.exited;
