@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/free-port.js';
-import { type ConsumedRecord, consumeAll } from '../support/kafka.js';
+import { type ConsumedRecord, consumeAll, createTopics } from '../support/kafka.js';
 import { sampleValue, scrape } from '../support/prometheus.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
 import { startRelayProcess } from '../support/relay-process.js';
@@ -122,6 +122,8 @@ describe('a partitioned outbox (init --create-table --partitioned)', () => {
       OUTBOX_METRICS_HOST: '127.0.0.1',
     });
     try {
+      // The topic exists before the broker stops, as in a running system (not created on its restart).
+      await createTopics(partitioned.kafkaBrokers, [partitioned.topic('aged')]);
       await waitFor(() => relay.output().includes('"msg":"streaming"'), {
         timeoutMs: 30_000,
         message: 'streams',

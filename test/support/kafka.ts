@@ -77,6 +77,8 @@ export async function createTopics(
     if (missing.length === 0) return;
     await admin.createTopics({
       topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+      // Its own wait below: kafkajs's throws when the relay creates the topic meanwhile.
+      waitForLeaders: false,
     });
     // kafkajs's own wait (waitForLeaders) gives up when the broker it asks has not heard of the
     // topic yet (UNKNOWN_TOPIC_OR_PARTITION), which a just-formed cluster does: ask until it has.
