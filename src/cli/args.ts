@@ -1,6 +1,7 @@
 import { ConfigError } from '../errors.js';
+import type { ReplaySelection } from '../replay/selection.js';
 
-export const COMMANDS = ['init', 'run', 'status', 'compare'] as const;
+export const COMMANDS = ['init', 'run', 'status', 'compare', 'replay'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -15,7 +16,35 @@ export interface CliArgs {
   readonly register: boolean;
   /** The operands of `compare`: the expected topic, then the actual one. */
   readonly topics: readonly string[];
+  readonly replay: ReplayArgs;
+  /** `status --relay-url`: the relay's /status, for its lag in seconds. */
+  readonly relayUrl: string | undefined;
 }
+
+/** `replay`'s options: which rows, how fast, and whether to send at all. */
+export interface ReplayArgs {
+  readonly selection: ReplaySelection;
+  /** Events per second at most; undefined: as fast as Kafka takes them. */
+  readonly rate: number | undefined;
+  readonly dryRun: boolean;
+  /** Forget a finished or interrupted replay of the same selection and start from its first row. */
+  readonly restart: boolean;
+}
+
+/** Options that take a value, and the command each belongs to; the repeatable ones may be given more than once. */
+const VALUE_OPTIONS = new Map<string, Command>([
+  ['--since', 'replay'],
+  ['--until', 'replay'],
+  ['--from-id', 'replay'],
+  ['--to-id', 'replay'],
+  ['--aggregate-type', 'replay'],
+  ['--aggregate-id', 'replay'],
+  ['--order-by', 'replay'],
+  ['--rate', 'replay'],
+  ['--relay-url', 'status'],
+]);
+const REPEATABLE = new Set(['--aggregate-type', '--aggregate-id']);
+const REPLAY_FLAGS = new Set(['--all', '--dry-run', '--restart']);
 
 const FLAGS = new Set([
   '--create-table',
@@ -26,6 +55,7 @@ const FLAGS = new Set([
   '--help',
   '-h',
   '--version',
+  ...REPLAY_FLAGS,
 ]);
 
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -33,9 +63,17 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let configFile: string | undefined;
   const flags = new Set<string>();
   const topics: string[] = [];
+  const values = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
-    if (arg === '--config') {
+    const [name = '', inline] = arg.startsWith('--') ? splitOption(arg) : [arg, undefined];
+    if (VALUE_OPTIONS.has(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === '') throw new ConfigError(name, 'needs a value');
+      const given = values.get(name) ?? [];
+      if (given.length > 0 && !REPEATABLE.has(name)) throw new ConfigError(name, 'is given twice');
+      values.set(name, [...given, value]);
+    } else if (arg === '--config') {
       configFile = argv[++i];
       if (!configFile) throw new ConfigError('--config', 'needs a file path');
     } else if (arg.startsWith('--config=')) {
@@ -63,6 +101,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       'needs two topics: outbox-relay compare <expected-topic> <actual-topic>',
     );
   }
+  const owned = [
+    ...[...values.keys()].map((option) => [option, VALUE_OPTIONS.get(option)] as const),
+    ...[...flags].filter((flag) => REPLAY_FLAGS.has(flag)).map((flag) => [flag, 'replay'] as const),
+  ];
+  for (const [option, owner] of owned) {
+    if (owner !== command) throw new ConfigError(option, `is an option of \`outbox-relay ${owner}\``);
+  }
   if (flags.has('--partitioned') && !flags.has('--create-table')) {
     throw new ConfigError('--partitioned', 'goes with --create-table: init --create-table --partitioned');
   }
@@ -77,5 +122,36 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     pretty: flags.has('--pretty'),
     register: flags.has('--register'),
     topics,
+    replay: replayArgs(values, flags),
+    relayUrl: values.get('--relay-url')?.[0],
+  };
+}
+
+function splitOption(arg: string): [string, string | undefined] {
+  const at = arg.indexOf('=');
+  return at < 0 ? [arg, undefined] : [arg.slice(0, at), arg.slice(at + 1)];
+}
+
+function replayArgs(values: ReadonlyMap<string, string[]>, flags: ReadonlySet<string>): ReplayArgs {
+  const one = (name: string) => values.get(name)?.[0];
+  const rateText = one('--rate');
+  const rate = rateText === undefined ? undefined : Number(rateText);
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) {
+    throw new ConfigError('--rate', `expected events per second above 0, got "${rateText}"`);
+  }
+  return {
+    selection: {
+      since: one('--since'),
+      until: one('--until'),
+      fromId: one('--from-id'),
+      toId: one('--to-id'),
+      aggregateTypes: values.get('--aggregate-type') ?? [],
+      aggregateIds: values.get('--aggregate-id') ?? [],
+      orderBy: one('--order-by'),
+      all: flags.has('--all'),
+    },
+    rate,
+    dryRun: flags.has('--dry-run'),
+    restart: flags.has('--restart'),
   };
 }

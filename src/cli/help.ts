@@ -14,7 +14,16 @@ Commands:
                          Stream until SIGTERM/SIGINT; then drain, confirm and exit 0.
                          A second signal exits at once (unconfirmed events are resent).
                          --register: register the Avro schemas (OUTBOX_AVRO_REGISTER).
-  status [--json]        Slot, confirmed LSN, lag in bytes, wal_status, whether a relay streams.
+  status [--json] [--relay-url URL]
+                         Slot, confirmed LSN, lag in bytes, wal_status, whether a relay streams;
+                         lag in seconds from the relay's /status (default: this host's
+                         OUTBOX_METRICS_PORT).
+  replay <selection> [--rate N] [--dry-run] [--restart] [--order-by COLUMN] [--json]
+                         Publish rows already in the table, as the stream would, without the
+                         slot. Selection (combined): --since/--until TIME (or 7d, 12h ago),
+                         --from-id/--to-id ID, --aggregate-type T, --aggregate-id ID (both
+                         repeatable), or --all. Resumable: Ctrl-C, then the same command.
+                         Progress bar on a terminal, JSON lines otherwise. docs/replay.md
   compare <expected-topic> <actual-topic> [--json]
                          Pair both topics' records by event id and compare partition, key,
                          value and headers byte for byte (a migration profile against
@@ -27,5 +36,5 @@ option key (--config or OUTBOX_CONFIG_FILE); the environment wins.
 Environment:
 ${optionsHelp()}
 
-Exit codes: 0 done, 1 failed while running, 2 bad configuration or setup.`;
+Exit codes: 0 done, 1 failed while running, 2 bad configuration or setup, 130 replay interrupted.`;
 }

@@ -12,8 +12,9 @@ import { connectMetadata } from '../replication/metadata-client.js';
 import { initialize } from '../replication/setup.js';
 import { type CliArgs, parseArgs } from './args.js';
 import { compareTopics, comparisonPassed, formatComparison } from './commands/compare.js';
+import { replay } from './commands/replay.js';
 import { runUntilSignalled } from './commands/run.js';
-import { formatStatus, slotStatus } from './commands/status.js';
+import { askRelay, formatStatus, relayStatusUrl, slotStatus } from './commands/status.js';
 import { usage } from './help.js';
 
 const EXIT_FAILED = 1;
@@ -44,6 +45,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return init(config, args);
     case 'status':
       return status(config, args);
+    case 'replay':
+      return replay(config, args.replay, args.json);
     case 'run': {
       const logger = createLogger({
         level: config.logLevel,
@@ -85,10 +88,13 @@ async function init(config: RelayConfig, args: CliArgs): Promise<number> {
     done(report.createdSlot, `replication slot ${config.slot} (pgoutput${failover})`);
     console.log('failover:');
     for (const line of formatFindings(report.failover)) console.log(`  ${line}`);
-    if (report.existingRows > 0) {
+    if (report.existingRows > 0 && report.createdSlot) {
+      const replay = config.timestampColumn
+        ? `outbox-relay replay --until ${report.countedAt.toISOString()}`
+        : 'outbox-relay replay --all --order-by <a NOT NULL column in insert order>';
       console.log(
-        `note: ${report.existingRows} rows already in ${config.table} are not published (no snapshot is taken); ` +
-          'only rows inserted from now on are.',
+        `note: ${report.existingRows} rows already in ${config.table} are not streamed (the slot starts now); ` +
+          `\`${replay}\` publishes them (docs/replay.md).`,
       );
     }
     return 0;
@@ -108,7 +114,8 @@ async function compare(config: RelayConfig, args: CliArgs): Promise<number> {
 async function status(config: RelayConfig, args: CliArgs): Promise<number> {
   const client = await connectMetadata(config.databaseUrl, 'outbox-relay status');
   try {
-    const report = await slotStatus(client, config);
+    const url = relayStatusUrl(config, args.relayUrl);
+    const report = { ...(await slotStatus(client, config)), ...(url ? { relay: await askRelay(url) } : {}) };
     console.log(args.json ? JSON.stringify(report, null, 2) : formatStatus(report));
     return 0;
   } finally {

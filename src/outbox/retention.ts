@@ -61,7 +61,7 @@ export class RetentionJob {
          LIMIT $5)`;
     // A partitioned table has no storage of its own: its size is its partitions'.
     this.statsStatement = `SELECT (SELECT sum(pg_total_relation_size(relid))
-                                     FROM pg_partition_tree('${this.table.replaceAll("'", "''")}'::regclass)) AS bytes,
+                                     FROM pg_partition_tree($1::regclass)) AS bytes,
         COALESCE(extract(epoch FROM now() - min(${timestamp})), 0)::float8 AS age FROM ${this.table}`;
   }
 
@@ -104,7 +104,7 @@ export class RetentionJob {
       if (this.partitions) await this.dropExpiredPartitions(visibility);
       await this.deleteVisibleIn(visibility);
     }
-    const stats = await this.client.query<{ bytes: string; age: number }>(this.statsStatement);
+    const stats = await this.client.query<{ bytes: string; age: number }>(this.statsStatement, [this.table]);
     const [row] = stats.rows;
     if (row) this.hooks.observed(Number(row.bytes), row.age);
   }

@@ -4,11 +4,25 @@ import { redactUrl } from '../config/redact.js';
 import { classifyPgError } from './pg-errors.js';
 import { resolvePrimary } from './primary.js';
 
-/** An ordinary (non-replication) connection for checks, status and slot metrics; to the primary of several hosts. */
-export async function connectMetadata(databaseUrl: string, applicationName: string): Promise<pg.Client> {
+/**
+ * Session settings under which values print as the mapper reads them (timestamps, bytea): the
+ * replication stream's, and replay's, which must print rows exactly as the stream does.
+ */
+export const TEXT_FORMAT_SETTINGS = '-c datestyle=ISO -c timezone=UTC -c bytea_output=hex';
+
+/**
+ * An ordinary (non-replication) connection for checks, status and slot metrics; to the primary of
+ * several hosts. `options`: session settings (TEXT_FORMAT_SETTINGS).
+ */
+export async function connectMetadata(
+  databaseUrl: string,
+  applicationName: string,
+  options?: string,
+): Promise<pg.Client> {
   const client = new pg.Client({
     connectionString: await resolvePrimary(databaseUrl),
     application_name: applicationName,
+    ...(options === undefined ? {} : { options }),
   });
   client.on('error', () => undefined); // a dropped idle connection surfaces on the next query
   try {

@@ -17,6 +17,11 @@ export interface InitReport {
   readonly createdSlot: boolean;
   /** Rows already in the table: the relay takes no snapshot, so these are never published. */
   readonly existingRows: number;
+  /**
+   * Taken after the slot was made: every row committed before the slot began has a timestamp
+   * (its transaction's start) before this, so `replay --until` it publishes them.
+   */
+  readonly countedAt: Date;
   readonly slot: SlotState;
   /** On PostgreSQL 17+: whether the slot is a failover slot, and whether init just turned that on. */
   readonly slotFailover: 'on' | 'turned-on' | 'off' | 'unavailable';
@@ -71,15 +76,18 @@ export async function initialize(
     config.slot,
     config.failoverSlot,
   );
-  const { rows } = withTable
-    ? await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${quoteTable(config.table)}`)
-    : { rows: [{ count: '0' }] };
+  const { rows } = await client.query<{ count: string; counted_at: Date }>(
+    withTable
+      ? `SELECT count(*) AS count, clock_timestamp() AS counted_at FROM ${quoteTable(config.table)}`
+      : 'SELECT 0 AS count, clock_timestamp() AS counted_at',
+  );
   return {
     createdTable,
     createdPublication,
     addedTableToPublication: addedTable,
     createdSlot,
     existingRows: Number(rows[0]?.count ?? 0),
+    countedAt: rows[0]?.counted_at ?? new Date(),
     slot,
     slotFailover,
     failover,

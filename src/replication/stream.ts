@@ -1,6 +1,7 @@
 import { roleOf } from '../config/postgres-url.js';
 import { DecodeError } from '../errors.js';
 import { formatLsn } from './lsn.js';
+import { TEXT_FORMAT_SETTINGS } from './metadata-client.js';
 import { classifyPgError } from './pg-errors.js';
 import { asReplicationClient, endClient, type ReplicationClient, replicationClient } from './pg-internals.js';
 import { PgOutputDecoder } from './pgoutput/decode.js';
@@ -57,7 +58,7 @@ export class ReplicationStream {
       connectionString: this.options.connectionString,
       application_name: this.options.applicationName,
       // Text values of timestamps and bytea are parsed by the mapper: fix their formats here.
-      options: '-c datestyle=ISO -c timezone=UTC -c bytea_output=hex',
+      options: TEXT_FORMAT_SETTINGS,
     });
     try {
       await plain.connect();

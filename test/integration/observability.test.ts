@@ -276,23 +276,31 @@ describe('observability against PostgreSQL and Kafka', () => {
     await relay.start();
     await writer.transaction(20, { aggregateType: 'status' });
     await waitFor(
-      async () => relay.inflightEvents === 0 && (await fixture.confirmedFlushLsn()) === relay.confirmed,
+      async () =>
+        relay.lastConfirmedCommitTimeMs !== undefined &&
+        relay.inflightEvents === 0 &&
+        (await fixture.confirmedFlushLsn()) === relay.confirmed,
       { timeoutMs: 20_000, message: 'the relay confirmed what was written' },
     );
     const confirmedBefore = (await fixture.confirmedFlushLsn()) as Lsn;
-    const running = await runRelayCommand(['status'], fixture.env);
+    const running = await runRelayCommand(['status', '--relay-url', `${url}/status`], fixture.env);
     const confirmedAfter = (await fixture.confirmedFlushLsn()) as Lsn;
     expect(running.code).toBe(0);
+    // Lag in seconds comes from the relay, which holds the events in flight: none now.
+    expect(running.output).toMatch(
+      /^lag \(seconds\) +0\.0 s \(oldest unacknowledged event; relay streaming, last confirmed commit \d{4}-\d\d-\d\dT[\d:.]+Z\)$/m,
+    );
     expect(running.output).toMatch(new RegExp(`^slot +${fixture.slot} \\(pgoutput, database `, 'm'));
     expect(running.output).toMatch(/^streaming +yes \(pid \d+, outbox-relay\)$/m);
     const shown = parseLsn(/^confirmed LSN +(\S+)$/m.exec(running.output)?.[1] ?? '');
     expect(shown >= confirmedBefore && shown <= confirmedAfter).toBe(true);
 
     // /status carries the status command's JSON, plus the relay's own view.
-    const json = await runRelayCommand(['status', '--json'], fixture.env);
+    const json = await runRelayCommand(['status', '--json', '--relay-url', `${url}/status`], fixture.env);
     const cli = JSON.parse(json.output) as Record<string, unknown>;
     const http = (await (await fetch(`${url}/status`)).json()) as Record<string, unknown>;
-    expect(Object.keys(http).sort()).toEqual([...Object.keys(cli), 'relay'].sort());
+    expect(Object.keys(http).sort()).toEqual(Object.keys(cli).sort());
+    expect(cli.relay).toMatchObject({ state: 'streaming', oldestPendingAgeSeconds: 0 });
     expect(http).toMatchObject({
       slot: fixture.slot,
       active: true,
@@ -311,6 +319,9 @@ describe('observability against PostgreSQL and Kafka', () => {
     const stopped = await runRelayCommand(['status'], fixture.env);
     expect(stopped.code).toBe(0);
     expect(stopped.output).toMatch(/^streaming +no$/m);
+    expect(stopped.output).toMatch(
+      /^lag \(seconds\) +unknown: the relay serves no \/status here \(OUTBOX_METRICS_PORT=0\)/m,
+    );
     const settled = (await fixture.confirmedFlushLsn()) as Lsn;
     expect(stopped.output).toMatch(new RegExp(`^confirmed LSN +${formatLsn(settled)}$`, 'm'));
     expect(settled).toBe(relay.confirmed);

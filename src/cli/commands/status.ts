@@ -19,6 +19,48 @@ export interface StatusReport extends Omit<SlotState, 'confirmedFlushLsn' | 'cur
   readonly failover: readonly Finding[];
 }
 
+/**
+ * The relay's own view, from its /status: lag in seconds needs the events in flight, which only
+ * the relay holds. The error when no relay answered.
+ */
+export type RelayAnswer =
+  | {
+      readonly state: string;
+      readonly oldestPendingAgeSeconds: number;
+      readonly lastConfirmedCommitAt: string | null;
+    }
+  | { readonly url: string; readonly error: string };
+
+/** The status command's report with the relay's answer, as the relay's /status gives it. */
+export interface StatusWithRelay extends StatusReport {
+  readonly relay?: RelayAnswer;
+}
+
+const RELAY_TIMEOUT_MS = 2_000;
+
+/** Where the relay's /status is: --relay-url, or the relay's own port on this host; undefined when it serves none. */
+export function relayStatusUrl(config: RelayConfig, given: string | undefined): string | undefined {
+  if (given !== undefined) return given;
+  return config.metricsPort > 0 ? `http://127.0.0.1:${config.metricsPort}/status` : undefined;
+}
+
+export async function askRelay(url: string): Promise<RelayAnswer> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(RELAY_TIMEOUT_MS) });
+    const body = (await response.json()) as { relay?: RelayAnswer };
+    if (!body.relay) return { url, error: `no relay view in its answer (HTTP ${response.status})` };
+    return body.relay;
+  } catch (error) {
+    return {
+      url,
+      error:
+        error instanceof Error
+          ? ((error.cause as Error | undefined)?.message ?? error.message)
+          : String(error),
+    };
+  }
+}
+
 export async function slotStatus(client: pg.ClientBase, config: RelayConfig): Promise<StatusReport> {
   const state = await readSlotState(client, config.slot);
   if (!state) {
@@ -47,7 +89,7 @@ export async function slotStatus(client: pg.ClientBase, config: RelayConfig): Pr
   };
 }
 
-export function formatStatus(report: StatusReport): string {
+export function formatStatus(report: StatusWithRelay): string {
   const streaming = report.active
     ? `yes (pid ${report.activePid}${report.streamingApplication ? `, ${report.streamingApplication}` : ''})`
     : 'no';
@@ -61,11 +103,21 @@ export function formatStatus(report: StatusReport): string {
     `confirmed LSN  ${report.confirmedFlushLsn ?? 'none'}`,
     `current WAL    ${report.currentWalLsn}`,
     `lag            ${bytes(report.lagBytes)}`,
+    `lag (seconds)  ${secondsBehind(report.relay)}`,
     `wal_status     ${report.walStatus ?? 'unknown'}`,
     `safe_wal_size  ${safe}`,
     'failover',
     ...formatFindings(report.failover).map((line) => `  ${line}`),
   ].join('\n');
+}
+
+function secondsBehind(relay: RelayAnswer | undefined): string {
+  if (relay === undefined)
+    return 'unknown: the relay serves no /status here (OUTBOX_METRICS_PORT=0); --relay-url names it';
+  if ('error' in relay)
+    return `unknown: no answer from ${relay.url} (${relay.error}); --relay-url names the relay's /status`;
+  const confirmed = relay.lastConfirmedCommitAt ?? 'none yet';
+  return `${relay.oldestPendingAgeSeconds.toFixed(1)} s (oldest unacknowledged event; relay ${relay.state}, last confirmed commit ${confirmed})`;
 }
 
 function bytes(count: number): string {
