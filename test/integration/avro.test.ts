@@ -8,7 +8,7 @@ import { parseLsn } from '../../src/replication/lsn.js';
 import { type ConsumedRecord, consumeAll } from '../support/kafka.js';
 import type { EventRow } from '../support/outbox.js';
 import { useOutboxFixture } from '../support/relay-harness.js';
-import { startRelayProcess } from '../support/relay-process.js';
+import { runRelayCommand, startRelayProcess } from '../support/relay-process.js';
 import {
   RegistryRest,
   startSchemaRegistry,
@@ -149,6 +149,7 @@ describe('avro: payloads as Confluent-framed Avro, schemas in a real registry', 
       acknowledged.push(...Array<string>(events).fill(topic)),
     );
     relay.on('event:dead-lettered', (reason) => deadLettered.push(reason));
+    const { rows: clock } = await outbox.writer.sql.query<{ now: string }>('SELECT now()::text AS now');
     const missingField = { ...order(100), payload: { orderId: 'o-100', items: [] } };
     const wrongType = { ...order(101), payload: { orderId: 'o-101', total: 'ten', items: [] } };
     const ids = await outbox.writer.events([order(99), missingField, wrongType, order(102)]);
@@ -190,6 +191,37 @@ describe('avro: payloads as Confluent-framed Avro, schemas in a real registry', 
       expect(await decoder.decode(record?.value as Buffer)).toMatchObject({ items: expect.any(Array) });
     }
     await relay.stop();
+
+    // `replay` goes through the same Avro stage: the same framed values, the same dead letters.
+    const replayed = await runRelayCommand(['replay', '--since', clock[0]?.now ?? ''], {
+      ...outbox.fixture.env,
+      ...avroEnv({ OUTBOX_AVRO_SCHEMAS_DIR: schemasDir }),
+    });
+    expect(replayed.code, replayed.output).toBe(0);
+    const twice = await consumeAll(outbox.fixture.kafkaBrokers, [dlq, orders], {
+      until: (received) =>
+        [ids[0], ids[3], later[0]].every(
+          (id) => received.filter((record) => record.headers.id === id).length >= 2,
+        ) && received.filter((record) => record.topic === dlq).length >= 4,
+      timeoutMs: 30_000,
+      toEnd: true,
+    });
+    for (const id of [ids[0], ids[3], later[0]]) {
+      const [streamed, again, ...more] = twice.filter((record) => record.headers.id === id);
+      expect(more).toEqual([]);
+      expect(again?.value).toEqual(streamed?.value);
+      expect(again?.partition).toBe(streamed?.partition);
+    }
+    const replayedDlq = twice.filter((record) => record.topic === dlq);
+    expect(
+      replayedDlq
+        .map(dlqRow)
+        .map((row) => row.id)
+        .sort(),
+    ).toEqual([ids[1], ids[1], ids[2], ids[2]].sort());
+    expect(new Set(replayedDlq.map((record) => record.headers['outbox.error.reason']))).toEqual(
+      new Set(['schema-mismatch']),
+    );
   });
 
   it('exactly-once: Avro records and their dead letters commit with the checkpoint; a relay killed and restarted sends none twice', {
