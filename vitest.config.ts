@@ -110,6 +110,17 @@ export default defineConfig({
           ...integration,
         },
       },
+      {
+        // The image from docker/Dockerfile, built and run with podman (scripts/container.sh); skipped,
+        // with the reason, where podman cannot run. Its first build takes minutes: the hook waits.
+        test: {
+          name: 'container',
+          include: ['test/container/**/*.test.ts'],
+          sequence: { groupOrder: 6 },
+          ...integration,
+          hookTimeout: 1_800_000,
+        },
+      },
       ...(['librdkafka', 'kafkajs'] as const).map((client) => ({
         test: {
           name: `exactly-once-${client}`,

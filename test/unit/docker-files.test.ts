@@ -128,7 +128,12 @@ describe('docker/Dockerfile', () => {
   const all = (keyword: string) => instructions.filter((line) => line.startsWith(`${keyword} `));
 
   it('builds in one stage and runs production dependencies as a non-root user in another', () => {
-    expect(all('FROM')).toEqual(['FROM node:20-slim AS build', 'FROM node:20-slim AS runtime']);
+    // Both stages on one base: the public Node.js 22 image by default, or an equivalent built without a registry.
+    expect(all('ARG')).toContain('ARG BASE_IMAGE=node:22-bookworm-slim');
+    expect(all('FROM')).toEqual([
+      expect.stringMatching(/^FROM \$\{BASE_IMAGE\} AS build$/),
+      expect.stringMatching(/^FROM \$\{BASE_IMAGE\} AS runtime$/),
+    ]);
     const run = all('RUN');
     // Install scripts must run (the native Kafka client); package.json's allowScripts limits them.
     expect(run.some((line) => line.includes('npm ci') && !line.includes('--ignore-scripts'))).toBe(true);
@@ -142,7 +147,10 @@ describe('docker/Dockerfile', () => {
     expect(all('COPY')).toContain('COPY --from=build /app/node_modules ./node_modules');
     const packageJson = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
       allowScripts: Record<string, boolean>;
+      engines: { node: string };
     };
+    // The image's Node.js 22 satisfies the package's engines, as 20.19 and later do.
+    expect(packageJson.engines.node).toBe('>=20.19');
     expect(
       Object.entries(packageJson.allowScripts)
         .filter(([, allowed]) => allowed)
