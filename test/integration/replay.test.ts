@@ -155,6 +155,10 @@ describe('outbox-relay replay', () => {
     expect(report.outOfOrder).toHaveLength(0);
     expect(report.splitAggregates).toHaveLength(0);
     expect(report.duplicates).toBeLessThan(5_000);
+    console.log(
+      `replay: ${stopped?.sent} of 200,000 events sent at ${firstLines.at(-2)?.rate}/s (limit ${rate}/s) before SIGINT; ` +
+        `resumed with ${resumed?.events}; ${report.duplicates} sent twice; ${records.length} records read`,
+    );
     expect(await topicsOf(fixture.kafkaBrokers)).not.toContain(`${fixture.topic('bulk')}.Other`);
 
     // Finished: the same command again sends nothing, and says how to start over.
