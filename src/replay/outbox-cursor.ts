@@ -31,8 +31,8 @@ export class OutboxCursor {
   ) {}
 
   /**
-   * Opens a transaction on `client` (which it then owns until close). `resumeAfter`: rows whose
-   * order column is past this value only.
+   * Opens a transaction on `client`, which it then owns: ending the client ends the cursor.
+   * `resumeAfter`: rows whose order column is past this value only.
    */
   static async open(
     client: pg.ClientBase,
@@ -80,10 +80,6 @@ export class OutboxCursor {
       position: row[width] as string,
       xid: Number(row[width + 1]),
     }));
-  }
-
-  async close(): Promise<void> {
-    await this.client.query('ROLLBACK');
   }
 }
 

@@ -3,9 +3,11 @@
  * that is ahead of its schedule by more than a tenth of a second waits. Falling behind (a slow
  * broker) earns no burst later: the schedule never lags the clock by more than that tenth.
  */
+/** How far ahead of its schedule a caller may run before it waits. */
+const SLACK_MS = 100;
+
 export class RateLimit {
   private readonly intervalMs: number;
-  private readonly slackMs: number;
   private dueMs: number;
 
   constructor(
@@ -13,15 +15,14 @@ export class RateLimit {
     private readonly now: () => number = () => performance.now(),
   ) {
     this.intervalMs = 1000 / eventsPerSecond;
-    this.slackMs = 100;
     this.dueMs = now();
   }
 
   /** Takes `events` from the schedule; returns how long to wait first (0: go on). */
   take(events: number): number {
     const now = this.now();
-    this.dueMs = Math.max(this.dueMs, now - this.slackMs) + events * this.intervalMs;
-    const ahead = this.dueMs - now - this.slackMs;
+    this.dueMs = Math.max(this.dueMs, now - SLACK_MS) + events * this.intervalMs;
+    const ahead = this.dueMs - now - SLACK_MS;
     return ahead > 0 ? ahead : 0;
   }
 }

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../support/database.js';
 import { allIdsSeen, checkDelivery } from '../support/delivery-check.js';
-import { type ConsumedRecord, consumeAll, kafkaClient, uniqueTopicPrefix } from '../support/kafka.js';
+import { type ConsumedRecord, consumeAll, listTopics, uniqueTopicPrefix } from '../support/kafka.js';
 import type { WrittenEvent } from '../support/outbox.js';
 import { OUTBOX_ENV, OutboxWriter } from '../support/outbox.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
@@ -20,16 +20,6 @@ function replayLines(output: string): Record<string, unknown>[] {
     .split('\n')
     .filter((line) => line.startsWith('{"replay"'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-async function topicsOf(brokers: string): Promise<string[]> {
-  const admin = kafkaClient(brokers).admin();
-  await admin.connect();
-  try {
-    return await admin.listTopics();
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 describe('outbox-relay replay', () => {
@@ -159,7 +149,7 @@ describe('outbox-relay replay', () => {
       `replay: ${stopped?.sent} of 200,000 events sent at ${firstLines.at(-2)?.rate}/s (limit ${rate}/s) before SIGINT; ` +
         `resumed with ${resumed?.events}; ${report.duplicates} sent twice; ${records.length} records read`,
     );
-    expect(await topicsOf(fixture.kafkaBrokers)).not.toContain(`${fixture.topic('bulk')}.Other`);
+    expect(await listTopics(fixture.kafkaBrokers)).not.toContain(`${fixture.topic('bulk')}.Other`);
 
     // Finished: the same command again sends nothing, and says how to start over.
     const third = await runRelayCommand(args, env);
@@ -241,7 +231,7 @@ describe('outbox-relay replay', () => {
         },
       ]);
       expect(
-        (await topicsOf(fixture.kafkaBrokers)).filter((topic) => topic.startsWith(fixture.topic('dry'))),
+        (await listTopics(fixture.kafkaBrokers)).filter((topic) => topic.startsWith(fixture.topic('dry'))),
       ).toEqual([]);
     });
 

@@ -96,6 +96,10 @@ export async function createTopics(
   });
 }
 
+export async function listTopics(brokers: string | readonly string[]): Promise<string[]> {
+  return withAdmin(brokers, (admin) => admin.listTopics());
+}
+
 export async function deleteTopics(
   brokers: string | readonly string[],
   names: readonly string[],

@@ -3,6 +3,7 @@ import { type RelayConfig, readsTable } from '../../config/relay-config.js';
 import { ConfigError, PoisonEventError } from '../../errors.js';
 import { connectKafkaSink } from '../../kafka/connect.js';
 import type { RecordSink } from '../../kafka/record-sink.js';
+import { EXIT_INTERRUPTED, onStopSignals } from '../../lifecycle/stop-signals.js';
 import { configSecrets, createLogger } from '../../observability/logger.js';
 import { deadLetterRecord } from '../../outbox/dead-letter.js';
 import { layoutFromConfig, type OutboxLayout } from '../../outbox/layout.js';
@@ -24,8 +25,6 @@ import { connectMetadata, TEXT_FORMAT_SETTINGS } from '../../replication/metadat
 import { checkOutboxTable } from '../../replication/preflight.js';
 import type { ReplayArgs } from '../args.js';
 
-/** Exit code of an interrupted replay (128 + SIGINT), as a shell reports Ctrl-C. */
-const EXIT_INTERRUPTED = 130;
 /** Rows read, sent and acknowledged before each saved position. */
 const CHUNK_ROWS = 5_000;
 
@@ -137,12 +136,7 @@ async function send(
 ): Promise<number> {
   const meter = new ProgressMeter(positions.sentBefore + run.cursor.total, positions.sentBefore);
   const interrupt = new AbortController();
-  const onSignal = () => {
-    if (interrupt.signal.aborted) process.exit(EXIT_INTERRUPTED);
-    interrupt.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const removeSignalHandlers = onStopSignals(() => interrupt.abort());
   const ticker = setInterval(() => output.show(meter.snapshot()), output.intervalMs);
   try {
     const outcome = await sendRows(
@@ -173,8 +167,7 @@ async function send(
     return EXIT_INTERRUPTED;
   } finally {
     clearInterval(ticker);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeSignalHandlers();
   }
 }
 

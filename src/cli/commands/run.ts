@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../../config/relay-config.js';
+import { onStopSignals } from '../../lifecycle/stop-signals.js';
 import { startObservability } from '../../observability/observability.js';
 import { OutboxRelay } from '../../relay.js';
 
@@ -12,26 +13,19 @@ export async function runUntilSignalled(config: RelayConfig, logger: Logger): Pr
   const relay = new OutboxRelay(config, logger.child({ component: 'relay', slot: config.slot }));
   // Before start(): /healthz answers and /readyz says no while the relay checks and connects.
   const observability = await startObservability(relay, config, logger);
-  let signalled = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signalled++;
-    if (signalled === 1) {
+  const removeSignalHandlers = onStopSignals(
+    (signal) => {
       logger.info({ signal }, 'draining; send the signal again to exit at once');
       void relay.stop();
-    } else {
-      logger.warn({ signal }, 'exiting without draining');
-      process.exit(130);
-    }
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+    },
+    (signal) => logger.warn({ signal }, 'exiting without draining'),
+  );
   try {
     await relay.start();
     await relay.done;
     return 0;
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    removeSignalHandlers();
     await observability.close();
     logger.flush();
   }
