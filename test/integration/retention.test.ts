@@ -1,6 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { confirmedRow, snapshotParameters } from '../../src/outbox/retention.js';
+import type { RelayConfig } from '../../src/config/relay-config.js';
+import { OutboxPartitions } from '../../src/outbox/partitions.js';
+import { RetentionJob } from '../../src/outbox/retention.js';
+import { horizonParameter, insertedBefore } from '../../src/outbox/transaction-horizon.js';
 import { ContinuousWriter } from '../support/continuous-writer.js';
 import { allIdsSeen, checkDelivery } from '../support/delivery-check.js';
 import { expectNoLoss } from '../support/fault-run.js';
@@ -109,19 +112,300 @@ describe('retention (OUTBOX_RETENTION)', () => {
          VALUES ('marker', $1, 'Happened', '{}', now() - interval '1 day')`,
         [marker],
       );
-    const snapshot = async () =>
-      (await sql.query<{ s: string }>('SELECT pg_current_snapshot()::text AS s')).rows[0]?.s ?? '';
     await insert('before');
-    const passed = await snapshot();
+    const { rows: snapshot } = await sql.query<{ horizon: string }>(
+      'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon',
+    );
     await insert('after');
-    const { rows } = await sql.query<{ marker: string; confirmed: boolean }>(
-      `SELECT aggregate_id AS marker, ${confirmedRow(1, 2, 3)} AS confirmed FROM outbox
+    const { rows } = await sql.query<{ marker: string; covered: boolean }>(
+      `SELECT aggregate_id AS marker, ${insertedBefore(1)} AS covered FROM outbox
         WHERE aggregate_type = 'marker' ORDER BY aggregate_id`,
-      snapshotParameters(passed, await snapshot()),
+      [horizonParameter(BigInt(snapshot[0]?.horizon ?? '0'))],
     );
     expect(rows).toEqual([
-      { marker: 'after', confirmed: false },
-      { marker: 'before', confirmed: true },
+      { marker: 'after', covered: false },
+      { marker: 'before', covered: true },
     ]);
+  });
+
+  it('compares a 32-bit xmin with a 64-bit horizon as PostgreSQL compares transaction ids, across epochs', async () => {
+    const epoch = 1n << 32n;
+    const cases: [horizon: bigint, xmin: bigint, covered: boolean][] = [
+      [5n * epoch + 100n, 99n, true],
+      [5n * epoch + 100n, 100n, false],
+      [5n * epoch + 100n, 101n, false],
+      // The previous epoch's last ids, just below a horizon past the wrap.
+      [5n * epoch + 10n, epoch - 6n, true],
+      [5n * epoch + 10n, 3n, true],
+      // Ids of the next epoch, in the horizon's future.
+      [5n * epoch + epoch - 100n, 50n, false],
+      [5n * epoch + epoch - 100n, epoch - 101n, true],
+      // FrozenTransactionId (rows frozen before PostgreSQL 9.4): older than every id.
+      [5n * epoch + 100n, 2n, true],
+    ];
+    for (const [horizon, xmin, covered] of cases) {
+      const { rows } = await sql.query<{ covered: boolean }>(
+        `SELECT ${insertedBefore(1)} AS covered FROM (SELECT $2::text::xid AS xmin) AS row`,
+        [horizonParameter(horizon), xmin.toString()],
+      );
+      expect({ horizon, xmin, covered: rows[0]?.covered }).toEqual({ horizon, xmin, covered });
+    }
+  });
+});
+
+const DAY_MS = 86_400_000;
+const JOB_NAME = 'retention under test';
+
+/** Rows stamped a day ago (past any retention below), one aggregate each, in plain SQL so that PL/pgSQL can run it too. */
+const insertAged = (aggregateType: string, rows: number, createdAt = "now() - interval '1 day'") =>
+  `INSERT INTO outbox (aggregate_type, aggregate_id, event_type, payload, created_at)
+   SELECT '${aggregateType}', gen_random_uuid()::text, 'Happened', '{}', ${createdAt} FROM generate_series(1, ${rows})`;
+
+/** Inside a transaction, a WAL position before its commit: a relay may confirm it without having published the transaction. */
+const walInsertPosition = async (client: pg.Client) =>
+  (await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]
+    ?.lsn as string;
+
+/**
+ * A retention job driven round by round, the slot confirmed by hand in between as by a relay that
+ * has published everything before a position and nothing after it (Kafka down, or the transaction
+ * not decoded yet). Then a real relay publishes the rows, and later rounds delete them.
+ */
+function useRetentionRounds(name: string, partitioned: boolean) {
+  const context = {} as { fixture: OutboxFixture; sql: pg.Client; jobs: pg.Client[] };
+  beforeAll(async () => {
+    context.fixture = await createOutboxFixture(name, {}, undefined, partitioned);
+    context.sql = new pg.Client({ connectionString: context.fixture.databaseUrl });
+    await context.sql.connect();
+    context.jobs = [];
+  });
+  afterAll(async () => {
+    await Promise.all(context.jobs.map((client) => client.end()));
+    await context.sql?.end();
+    await context.fixture?.dispose();
+  });
+
+  return {
+    get fixture() {
+      return context.fixture;
+    },
+    get sql() {
+      return context.sql;
+    },
+    /** A job on a connection of its own (JOB_NAME in pg_stat_activity), its rounds run by the test. */
+    async job(overrides: Partial<RelayConfig> = {}): Promise<RetentionJob> {
+      const client = new pg.Client({
+        connectionString: context.fixture.databaseUrl,
+        application_name: JOB_NAME,
+      });
+      await client.connect();
+      context.jobs.push(client);
+      const config = { ...context.fixture.config, retentionMs: 3_600_000, ...overrides };
+      const partitions = partitioned
+        ? new OutboxPartitions(client, config.table, config.partitionPeriodMs, () => undefined)
+        : undefined;
+      const ignore = () => undefined;
+      return new RetentionJob(
+        client,
+        config,
+        { deleted: ignore, droppedPartition: ignore, observed: ignore, failed: ignore },
+        partitions,
+      );
+    },
+    /** Another transaction ends, committed synchronously: the WAL is flushed up to its commit. */
+    async commitElsewhere(): Promise<void> {
+      await context.sql.query("SELECT pg_logical_emit_message(true, 'retention-test', '')");
+    },
+    /** Confirms the slot up to `lsn`, or up to the flushed WAL if that is less. */
+    async confirm(lsn: string): Promise<void> {
+      await context.sql.query('SELECT pg_replication_slot_advance($1, $2::pg_lsn)', [
+        context.fixture.slot,
+        lsn,
+      ]);
+    },
+    async rows(aggregateType: string): Promise<WrittenEvent[]> {
+      const { rows } = await context.sql.query<{ id: string; aggregate_id: string }>(
+        'SELECT id, aggregate_id FROM outbox WHERE aggregate_type = $1',
+        [aggregateType],
+      );
+      return rows.map((row) => ({ id: row.id, aggregateType, aggregateId: row.aggregate_id }));
+    },
+    /** A relay publishes them all; then rounds delete them, the slot confirmed by the relay as it goes. */
+    async expectPublishedThenDeleted(job: RetentionJob, written: readonly WrittenEvent[]): Promise<void> {
+      const fixture = context.fixture;
+      await fixture.startRelay();
+      const topics = [...new Set(written.map((event) => fixture.topic(event.aggregateType)))];
+      const records = await consumeAll(fixture.kafkaBrokers, topics, {
+        until: allIdsSeen(written.map((event) => event.id)),
+        timeoutMs: 60_000,
+      });
+      expect(expectNoLoss(checkDelivery(written, records))).toEqual([]);
+      const ids = written.map((event) => event.id);
+      await waitFor(
+        async () => {
+          await job.round();
+          const { rows } = await context.sql.query('SELECT 1 FROM outbox WHERE id = ANY($1::uuid[])', [ids]);
+          return rows.length === 0;
+        },
+        { timeoutMs: 60_000, intervalMs: 300, message: 'the rows deleted once the relay has confirmed them' },
+      );
+    },
+  };
+}
+
+/** Opens a transaction that inserts rows only in subtransactions: after a SAVEPOINT, and in a PL/pgSQL EXCEPTION block. */
+async function openNestedTransaction(
+  client: pg.Client,
+  aggregateType: string,
+  createdAt?: string,
+): Promise<void> {
+  await client.query('BEGIN');
+  await client.query('SAVEPOINT nested');
+  await client.query(insertAged(aggregateType, 3, createdAt));
+  await client.query('RELEASE SAVEPOINT nested');
+  await client.query(`DO $$ BEGIN ${insertAged(aggregateType, 2, createdAt)};
+                      EXCEPTION WHEN unique_violation THEN NULL; END $$`);
+}
+
+describe('retention deletes a row only once its transaction had ended before a snapshot the slot has passed', () => {
+  const rounds = useRetentionRounds('retentionrule', false);
+
+  it('keeps rows inserted after a SAVEPOINT and in a PL/pgSQL EXCEPTION block by a transaction open across rounds', async () => {
+    const job = await rounds.job();
+    const open = new pg.Client({ connectionString: rounds.fixture.databaseUrl });
+    await open.connect();
+    try {
+      // Ended before the transaction began: the round must delete it.
+      await rounds.sql.query(insertAged('ended', 1));
+      await openNestedTransaction(open, 'savepoint');
+      // Another transaction ends meanwhile, as on any busy server: the snapshot's xmax passes the subtransactions.
+      await rounds.commitElsewhere();
+      await job.round();
+      await rounds.commitElsewhere();
+      const beforeCommit = await walInsertPosition(open);
+      await open.query('COMMIT');
+      await rounds.confirm(beforeCommit);
+      await job.round();
+      expect(await rounds.rows('ended')).toEqual([]);
+      const written = await rounds.rows('savepoint');
+      expect(written).toHaveLength(5);
+      await rounds.expectPublishedThenDeleted(job, written);
+    } finally {
+      await open.end();
+    }
+  });
+
+  it('keeps rows of a transaction that begins after the round took its snapshot', async () => {
+    const job = await rounds.job({ retentionBatchRows: 2 });
+    await rounds.sql.query(insertAged('ended', 2));
+    await job.round();
+    await rounds.commitElsewhere();
+    await rounds.confirm(await walInsertPosition(rounds.sql));
+    // The next round's first DELETE waits for a row lock; meanwhile a transaction begins, writes and commits.
+    const locker = new pg.Client({ connectionString: rounds.fixture.databaseUrl });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM outbox WHERE aggregate_type = 'ended' FOR UPDATE`);
+      const round = job.round();
+      await waitFor(
+        async () =>
+          (
+            await rounds.sql.query(
+              `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+              [JOB_NAME],
+            )
+          ).rows.length > 0,
+        { message: 'the round waiting for the row lock' },
+      );
+      await rounds.sql.query(insertAged('late', 5));
+      await locker.query('ROLLBACK');
+      await round;
+      expect(await rounds.rows('ended')).toEqual([]);
+      const written = await rounds.rows('late');
+      expect(written).toHaveLength(5);
+      await rounds.expectPublishedThenDeleted(job, written);
+    } finally {
+      await locker.end();
+    }
+  });
+
+  it('keeps rows committed with synchronous_commit = off until the slot has passed their commit', async () => {
+    const job = await rounds.job();
+    const asynchronous = new pg.Client({ connectionString: rounds.fixture.databaseUrl });
+    await asynchronous.connect();
+    const flushedTo = async (lsn: string) =>
+      (
+        await rounds.sql.query<{ done: boolean }>('SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS done', [
+          lsn,
+        ])
+      ).rows[0]?.done === true;
+    try {
+      await asynchronous.query('SET synchronous_commit = off');
+      await rounds.sql.query(insertAged('ended', 1));
+      await job.round();
+      // Until a round has noted its position while the commit was not yet written (the WAL writer
+      // writes every wal_writer_delay, 200 ms): then the write position is behind the commit.
+      let rows = 0;
+      for (let attempt = 0, unwritten = false; !unwritten && attempt < 10; attempt++) {
+        await asynchronous.query("SELECT pg_logical_emit_message(true, 'retention-test', '')");
+        const woken = await walInsertPosition(asynchronous);
+        // The WAL writer has just flushed it and sleeps for wal_writer_delay: the next commit waits meanwhile.
+        await waitFor(() => flushedTo(woken), { intervalMs: 5, message: 'the WAL writer to flush' });
+        await asynchronous.query('BEGIN');
+        await asynchronous.query(insertAged('asynchronous', 5));
+        const beforeCommit = await walInsertPosition(asynchronous);
+        await asynchronous.query('COMMIT');
+        const committed = await walInsertPosition(asynchronous);
+        await job.round();
+        unwritten = !(await flushedTo(committed));
+        await rounds.confirm(beforeCommit);
+        await job.round();
+        rows += 5;
+        expect(await rounds.rows('asynchronous')).toHaveLength(rows);
+      }
+      expect(await rounds.rows('ended')).toEqual([]);
+      await rounds.expectPublishedThenDeleted(job, await rounds.rows('asynchronous'));
+    } finally {
+      await asynchronous.end();
+    }
+  });
+});
+
+describe('retention keeps a partition past the retention while a row in it is not confirmed', () => {
+  const rounds = useRetentionRounds('retentionpartition', true);
+
+  it('keeps a partition whose rows a transaction open across rounds inserted after a SAVEPOINT', async () => {
+    const job = await rounds.job({ retentionMs: DAY_MS });
+    const from = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS - 3 * DAY_MS);
+    const old = `outbox_p${from.toISOString().replace(/\D/g, '').slice(0, 8)}`;
+    await rounds.sql.query(
+      `CREATE TABLE public.${old} PARTITION OF public.outbox
+         FOR VALUES FROM ('${from.toISOString()}') TO ('${new Date(from.getTime() + DAY_MS).toISOString()}')`,
+    );
+    const exists = async () =>
+      (await rounds.sql.query('SELECT 1 FROM pg_class WHERE relname = $1', [old])).rows.length > 0;
+    const open = new pg.Client({ connectionString: rounds.fixture.databaseUrl });
+    await open.connect();
+    try {
+      // In the default partition, past the retention, ended before the transaction began: deleted by the round.
+      await rounds.sql.query(insertAged('ended', 1, "now() - interval '2 days'"));
+      await openNestedTransaction(open, 'expired', `'${new Date(from.getTime() + 3_600_000).toISOString()}'`);
+      await rounds.commitElsewhere();
+      await job.round();
+      await rounds.commitElsewhere();
+      const beforeCommit = await walInsertPosition(open);
+      await open.query('COMMIT');
+      await rounds.confirm(beforeCommit);
+      await job.round();
+      expect(await rounds.rows('ended')).toEqual([]);
+      expect(await exists()).toBe(true);
+      const written = await rounds.rows('expired');
+      expect(written).toHaveLength(5);
+      await rounds.expectPublishedThenDeleted(job, written);
+      expect(await exists()).toBe(false);
+    } finally {
+      await open.end();
+    }
   });
 });
