@@ -115,6 +115,39 @@ describe('Watermark', () => {
     expect(() => watermark.addEvent(tx)).toThrow(/committed/);
   });
 
+  it('holds committed transactions without events behind a pending one in one entry, however many', () => {
+    const watermark = new Watermark(lsn(0n));
+    const pending = watermark.begin(1);
+    watermark.addEvent(pending);
+    watermark.commit(pending, lsn(10n));
+    for (let n = 1; n <= 10_000; n++) watermark.commit(watermark.begin(n), lsn(BigInt(10 + n)));
+    expect(watermark.length).toBe(2);
+    watermark.acknowledge(pending);
+    expect(watermark.safeLsn).toBe(lsn(10_010n));
+    expect(watermark.safeCommitTimeMs).toBe(10_000);
+    expect(watermark.isIdle).toBe(true);
+  });
+
+  it('never merges a transaction with events, nor past one', () => {
+    const safe: number[] = [];
+    const watermark = new Watermark<number>(lsn(0n), ({ owner }) => safe.push(owner));
+    const first = watermark.begin(0, 1);
+    watermark.addEvent(first);
+    watermark.commit(first, lsn(10n));
+    watermark.commit(watermark.begin(0, 2), lsn(20n));
+    const third = watermark.begin(0, 3);
+    watermark.addEvent(third);
+    watermark.commit(third, lsn(30n));
+    watermark.commit(watermark.begin(0, 4), lsn(40n));
+    expect(watermark.length).toBe(4);
+    watermark.acknowledge(first);
+    expect(watermark.safeLsn).toBe(lsn(20n));
+    watermark.acknowledge(third);
+    expect(watermark.safeLsn).toBe(lsn(40n));
+    // Told of the transactions with events only, in commit order.
+    expect(safe).toEqual([1, 3]);
+  });
+
   it('matches a reference model over random interleavings', () => {
     let seed = 42;
     const random = () => {
