@@ -1,3 +1,4 @@
+import type { Divergence } from './checkpoint/history-check.js';
 import type { KafkaSendError, RelayError, SchemaRegistryError } from './errors.js';
 import type { Lsn } from './replication/lsn.js';
 
@@ -30,8 +31,10 @@ export interface RelayEvents {
   'checkpoint:confirmed': [lsn: Lsn];
   /** A poison event was sent to the dead-letter topic (reason: null-key, too-large, ...). */
   'event:dead-lettered': [reason: string];
-  /** Exactly-once: an event the stream sent again, already in Kafka by the last checkpoint, left out. */
+  /** An event the stream sent again, already in Kafka (by the checkpoint, or by what this process published), left out. */
   'event:skipped': [];
+  /** The server's history does not have what was published (its events are in Kafka only); nothing was skipped. */
+  'history:diverged': [divergence: Divergence];
   /** OUTBOX_RETENTION deleted confirmed rows older than the retention. */
   'retention:deleted': [rows: number];
   /** A retention round's view of the outbox table. */

@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AvroStage } from './avro/stage.js';
-import type { KafkaCheckpoint, StreamIdentity } from './checkpoint/kafka-checkpoint.js';
+import { type Divergence, HistoryCheck } from './checkpoint/history-check.js';
+import type { StoredCheckpoint, StreamIdentity } from './checkpoint/kafka-checkpoint.js';
+import { eventsOf, PublishedHistory, type PublishedTransaction } from './checkpoint/published-history.js';
 import { redactConfig } from './config/redact.js';
 import { isExactlyOnce, type RelayConfig, readsMessages, readsTable } from './config/relay-config.js';
 import { errorMessage, isRetriable, KafkaSendError, RelayError, ReplicationError } from './errors.js';
@@ -15,13 +17,14 @@ import { isPartitioned, OutboxPartitions } from './outbox/partitions.js';
 import { RetentionJob } from './outbox/retention.js';
 import type { RelayEvents, RelayState } from './relay-events.js';
 import { failoverFindings, readFailoverFacts } from './replication/failover.js';
-import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
+import { formatLsn, type Lsn, ZERO_LSN } from './replication/lsn.js';
 import { connectMetadata } from './replication/metadata-client.js';
 import { endClient } from './replication/pg-internals.js';
 import { checkSlot, preflight } from './replication/preflight.js';
 import { resolvePrimary } from './replication/primary.js';
-import { ReplicationStream } from './replication/stream.js';
+import { ReplicationStream, type StreamOrigin } from './replication/stream.js';
 import { readStreamIdentity } from './replication/stream-identity.js';
+import { sameTransaction, type TransactionIdentity } from './replication/transaction-identity.js';
 import { ReplicationSession } from './session.js';
 
 const APPLICATION_NAME = 'outbox-relay';
@@ -42,6 +45,10 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   private currentState: RelayState = 'starting';
   private confirmedLsn: Lsn = ZERO_LSN;
   private confirmedCommitTimeMs: number | undefined;
+  /** At-least-once: what this process published, skipped after a reconnect once the server's history proves it. */
+  private readonly published = new PublishedHistory();
+  /** Exactly-once: a checkpoint's transaction the server's history was found not to have. */
+  private distrusted: TransactionIdentity | undefined;
   private started: Promise<void> | undefined;
   private finished: Promise<void> | undefined;
 
@@ -157,16 +164,8 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
           checkpoints.target,
         ).catch(retriableUnlessRefused);
         try {
-          const resumeAfter = await checkpoints.read();
-          this.logger.info(
-            {
-              checkpoint: resumeAfter
-                ? { commitLsn: formatLsn(resumeAfter.commitLsn), events: resumeAfter.events }
-                : 'none',
-            },
-            'resuming after the last committed Kafka transaction',
-          );
-          return { sink: avro ? this.encodingAvro(kafka, avro) : kafka, resumeAfter };
+          const checkpoint = await checkpoints.read();
+          return { sink: avro ? this.encodingAvro(kafka, avro) : kafka, checkpoint };
         } catch (error) {
           await kafka.close();
           throw retriableUnlessRefused(error);
@@ -259,12 +258,11 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       });
       if (!isLeader) return;
       this.emit('leader:acquired', Date.now() - waitStarted);
-      const slot = await checkSlot(leader, this.config.slot);
-      this.confirmedLsn = maxLsn(this.confirmedLsn, slot.confirmedFlushLsn ?? ZERO_LSN);
-      const { sink, resumeAfter } = await sinks.open();
+      await checkSlot(leader, this.config.slot);
+      const { sink, checkpoint } = await sinks.open();
       const retention = await this.startRetention(databaseUrl, leader);
       try {
-        await this.stream(databaseUrl, sink, resumeAfter, leadership.lost, onReady);
+        await this.stream(databaseUrl, sink, checkpoint, leadership.lost, onReady);
       } finally {
         await retention?.stop();
         await sinks.release(sink);
@@ -324,7 +322,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   private async stream(
     databaseUrl: string,
     sink: RecordSink,
-    resumeAfter: KafkaCheckpoint | undefined,
+    checkpoint: StoredCheckpoint | undefined,
     leadershipLost: Promise<void>,
     onReady: () => void,
   ): Promise<void> {
@@ -335,6 +333,8 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       applicationName: APPLICATION_NAME,
       messages: readsMessages(this.config),
     });
+    const origin = await stream.connect();
+    const history = this.historyCheck(origin, checkpoint);
     const session = new ReplicationSession(
       stream,
       sink,
@@ -351,16 +351,113 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
           this.emit('events:acknowledged', topic, events, commitTimeMs, Date.now()),
         deadLettered: (reason) => this.emit('event:dead-lettered', reason),
         skipped: () => this.emit('event:skipped'),
+        published: (transaction) => {
+          if (!isExactlyOnce(this.config)) this.published.record(transaction);
+        },
       },
-      this.confirmedLsn,
-      resumeAfter,
+      origin,
+      history,
     );
     this.session = session;
     await session.run(Promise.race([this.stopSignal, leadershipLost]), () => {
       this.setState('streaming');
-      this.logger.info({ slot: this.config.slot, from: formatLsn(this.confirmedLsn) }, 'streaming');
+      this.logger.info(
+        { slot: this.config.slot, from: formatLsn(origin.slotConfirmed), timeline: origin.timeline },
+        'streaming',
+      );
       onReady();
     });
+  }
+
+  /**
+   * What the session may leave out: what this process published (at-least-once) or the Kafka
+   * checkpoint (exactly-once), as far as the server's stream proves it is this server's history.
+   */
+  private historyCheck(origin: StreamOrigin, checkpoint: StoredCheckpoint | undefined): HistoryCheck {
+    const serverEnd = formatLsn(origin.serverEnd);
+    if (origin.slotConfirmed > origin.serverEnd) {
+      this.logger.error(
+        { slot: this.config.slot, confirmed: formatLsn(origin.slotConfirmed), serverEnd },
+        "the slot's confirmed position lies beyond this server's own WAL (it was confirmed on another history, " +
+          'by an older relay or another consumer): the server will not send transactions it commits below it. ' +
+          'Publish them with `outbox-relay replay`, or recreate the slot (`outbox-relay init` after dropping it)',
+      );
+    }
+    const remembered = this.remembered(checkpoint);
+    const check = new HistoryCheck(
+      remembered,
+      { resumesAt: origin.slotConfirmed, serverEnd: origin.serverEnd },
+      {
+        proven: () => {
+          const newest = remembered.at(-1);
+          this.logger.info(
+            { through: newest && describeTransaction(newest), serverEnd },
+            "the server's history has what was published: events the broker has already were left out",
+          );
+        },
+        diverged: (divergence) => this.diverged(divergence, serverEnd),
+      },
+    );
+    if (check.diverged) this.forget(remembered.at(-1));
+    return check;
+  }
+
+  private remembered(checkpoint: StoredCheckpoint | undefined): readonly PublishedTransaction[] {
+    if (!isExactlyOnce(this.config)) return this.published.snapshot();
+    if (!checkpoint) {
+      this.logger.info('no checkpoint in Kafka: streaming from the slot');
+      return [];
+    }
+    if ('unprovable' in checkpoint) {
+      this.logger.warn(
+        { checkpoint: checkpoint.commitLsn },
+        'the Kafka checkpoint was written by an older relay and does not name its transaction, so it cannot be ' +
+          "proven to belong to this server's history: ignored once (events since the slot's confirmed position are sent again)",
+      );
+      return [];
+    }
+    if (this.distrusted && sameTransaction(this.distrusted, checkpoint)) {
+      this.logger.warn(
+        { checkpoint: describeTransaction(checkpoint) },
+        "the Kafka checkpoint belongs to another history than this server's: ignored",
+      );
+      return [];
+    }
+    this.logger.info(
+      { checkpoint: describeTransaction(checkpoint) },
+      'resuming after the last committed Kafka transaction, once the stream shows it',
+    );
+    return [checkpoint];
+  }
+
+  /** Told what was published from a history the server does not have: forget it, report it. */
+  private diverged(divergence: Divergence, serverEnd: string): void {
+    this.forget(divergence.missing.at(-1));
+    const { missing, lastCommon } = divergence;
+    const first = missing[0];
+    const last = missing.at(-1);
+    this.logger.error(
+      {
+        reason: divergence.reason,
+        seenAt: formatLsn(divergence.seenAt),
+        serverEnd,
+        lastCommon: lastCommon && describeTransaction(lastCommon),
+        missingTransactions: missing.length,
+        missingEvents: eventsOf(missing),
+        missingFrom: first && describeTransaction(first),
+        missingTo: last && describeTransaction(last),
+      },
+      "the server's WAL history does not have transactions whose events are in Kafka (a restore, a point-in-time " +
+        'recovery or a failover to a standby that lagged): their business changes were lost with that history. ' +
+        "Nothing was skipped: every transaction of this server's history is sent. Reconcile the events listed",
+    );
+    this.emit('history:diverged', divergence);
+  }
+
+  /** What was published from another history: none of it may be left out again. */
+  private forget(newest: TransactionIdentity | undefined): void {
+    this.published.clear();
+    if (isExactlyOnce(this.config) && newest) this.distrusted = newest;
   }
 
   private setState(state: RelayState): void {
@@ -372,6 +469,10 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     this.logger.debug({ state, previous }, 'state changed');
     this.emit('state:changed', state, previous);
   }
+}
+
+function describeTransaction({ commitLsn, xid }: TransactionIdentity): string {
+  return `xid ${xid} at ${formatLsn(commitLsn)}`;
 }
 
 /** Resolves `lost` when the leader connection dies: whoever holds the lock next may stream. */
@@ -391,7 +492,7 @@ function watchLeadership(leader: pg.Client): { lost: Promise<void>; isLost(): bo
 /** Where each session's sink comes from, and where it goes after the session. */
 interface SessionSinks {
   /** The sink of a session that holds the leader lock, and what Kafka already has of the stream (exactly-once). */
-  open(): Promise<{ readonly sink: RecordSink; readonly resumeAfter?: KafkaCheckpoint }>;
+  open(): Promise<{ readonly sink: RecordSink; readonly checkpoint?: StoredCheckpoint }>;
   release(sink: RecordSink): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import { Confirmer } from './checkpoint/confirmer.js';
+import type { HistoryCheck } from './checkpoint/history-check.js';
 import { InflightBudget } from './checkpoint/inflight.js';
-import { isPublished, type KafkaCheckpoint } from './checkpoint/kafka-checkpoint.js';
+import type { PublishedTransaction } from './checkpoint/published-history.js';
 import { type PendingTransaction, Watermark } from './checkpoint/watermark.js';
 import { type RelayConfig, readsMessages, readsTable } from './config/relay-config.js';
-import { DecodeError, PoisonEventError } from './errors.js';
+import { DecodeError, PoisonEventError, SetupError } from './errors.js';
 import type { Delivery, Receipt } from './kafka/delivery.js';
 import type { RecordSink } from './kafka/record-sink.js';
 import { sleep } from './lifecycle/backoff.js';
@@ -19,7 +20,7 @@ import { pgMicrosToUnixMs } from './replication/pg-time.js';
 import type { PgOutputMessage, RelationMessage, TupleValue } from './replication/pgoutput/messages.js';
 import { TupleView } from './replication/pgoutput/tuple.js';
 import { type Keepalive, type WalChunk, walStartOf } from './replication/protocol.js';
-import type { ReplicationStream } from './replication/stream.js';
+import type { ReplicationStream, StreamOrigin } from './replication/stream.js';
 
 type DeadLetterFallback = Delivery['deadLetter'];
 
@@ -39,8 +40,10 @@ export interface SessionHooks {
   /** A run of events of one topic and one transaction, acknowledged by the broker. */
   acknowledged(topic: string, events: number, commitTimeMs: number): void;
   deadLettered(reason: string): void;
-  /** An event the stream sent again that Kafka already has (exactly-once), left out. */
+  /** An event the stream sent again that the broker already has (its history proven the same), left out. */
   skipped(): void;
+  /** A transaction with events, every event of it acknowledged, in commit order. */
+  published(transaction: PublishedTransaction): void;
 }
 
 type OnAcknowledged = (transaction: ReceivedTransaction, topic: string) => void;
@@ -61,16 +64,22 @@ interface MessageSource extends OutboxTable {
  * charged, and the receipt of its events.
  */
 class ReceivedTransaction implements Receipt {
+  readonly entry: PendingTransaction<ReceivedTransaction>;
   private chargedBytes = 0;
   /** Outbox rows and messages received so far: the ordinal of the last one. */
   events = 0;
 
   constructor(
-    readonly entry: PendingTransaction,
+    watermark: Watermark<ReceivedTransaction>,
     readonly commitLsn: Lsn,
     readonly xid: number,
+    readonly commitTimeMicros: number,
+    /** How many of its first events the broker has already: they are left out. */
+    readonly alreadyPublished: number,
     private readonly onAcknowledged: OnAcknowledged,
-  ) {}
+  ) {
+    this.entry = watermark.begin(pgMicrosToUnixMs(commitTimeMicros), this);
+  }
 
   get commitTimeMs(): number {
     return this.entry.commitTimeMs;
@@ -93,16 +102,23 @@ class ReceivedTransaction implements Receipt {
   acknowledged(topic: string): void {
     this.onAcknowledged(this, topic);
   }
+
+  get published(): PublishedTransaction {
+    const { commitLsn, xid, commitTimeMicros, events } = this;
+    return { commitLsn, xid, commitTimeMicros, events };
+  }
 }
 
 /**
  * One replication connection's worth of work: decoded messages in, records to the sink,
- * acknowledgements into the watermark, the safe LSN out to the server. A new session (after
- * a reconnect) starts from what the server has confirmed; nothing carries over but that.
+ * acknowledgements into the watermark, the safe LSN out to the server. A session starts from the
+ * position its server's slot has confirmed and confirms only what that server sent it since: a
+ * position from memory or from another server could lie beyond this server's history. What the
+ * broker already has is left out only as far as `history` proves it is this server's history.
  */
 export class ReplicationSession {
   readonly inflight: InflightBudget;
-  private readonly watermark: Watermark;
+  private readonly watermark: Watermark<ReceivedTransaction>;
   private readonly confirmer: Confirmer;
   private readonly tally: AcknowledgementTally;
   private received: Lsn = ZERO_LSN;
@@ -111,11 +127,13 @@ export class ReplicationSession {
   /** Events written as WAL messages (OUTBOX_SOURCE=messages or both), mapped like rows. */
   private readonly messages: MessageSource | undefined;
   private draining = false;
+  private ended = false;
   /** The outbox table's columns as last logged: the server resends its Relation message after cache invalidations. */
   private loggedColumns = '';
-  /** Exactly-once: what Kafka holds already; events up to it are not sent again. */
-  private resumeAfter: KafkaCheckpoint | undefined;
+  /** Relations the publication sends besides the outbox, by oid: named if a row of theirs arrives. */
+  private readonly otherRelations = new Map<number, string>();
   private skippedEvents = 0;
+  private loggedSkipped = false;
 
   constructor(
     private readonly stream: ReplicationStream,
@@ -124,10 +142,10 @@ export class ReplicationSession {
     private readonly config: RelayConfig,
     private readonly logger: Logger,
     private readonly hooks: SessionHooks,
-    startLsn: Lsn,
-    resumeAfter?: KafkaCheckpoint,
+    origin: StreamOrigin,
+    private readonly history: HistoryCheck,
   ) {
-    this.resumeAfter = resumeAfter;
+    const startLsn = origin.slotConfirmed;
     this.inflight = new InflightBudget(config.maxInflightEvents, config.maxInflightBytes);
     if (readsMessages(config)) {
       const relation = messageRelation(config);
@@ -137,13 +155,17 @@ export class ReplicationSession {
         readEnvelope: compileEnvelopeReader(relation, config),
       };
     }
-    this.watermark = new Watermark(startLsn);
+    this.watermark = new Watermark<ReceivedTransaction>(startLsn, ({ owner }) => {
+      // Acknowledgements that arrive after the session ended are the next session's to find out.
+      if (!this.ended) hooks.published(owner.published);
+    });
     this.tally = new AcknowledgementTally((topic, events, commitTimeMs) =>
       hooks.acknowledged(topic, events, commitTimeMs),
     );
     this.confirmer = new Confirmer(
       (status) => stream.sendStatus(status),
-      () => ({ safe: this.watermark.safeLsn, received: this.received }),
+      // Nothing left out is confirmed before the history is proven: the server resends it all.
+      () => ({ safe: history.holding ? startLsn : this.watermark.safeLsn, received: this.received }),
       config.statusIntervalMs,
       (lsn) => hooks.confirmed(lsn, this.watermark.safeCommitTimeMs),
       startLsn,
@@ -162,12 +184,14 @@ export class ReplicationSession {
       await Promise.race([ended, this.sink.failed, stopping]);
     } catch (error) {
       // Nothing more is confirmed: the server resends every unconfirmed transaction.
+      this.ended = true;
       this.confirmer.stop();
       this.sink.discardQueued();
       await this.stream.stop();
       throw error;
     }
     await this.drain();
+    this.ended = true;
   }
 
   /** Graceful stop: read nothing more, wait for acknowledgements, confirm, close. */
@@ -195,7 +219,11 @@ export class ReplicationSession {
   private onMessage(message: PgOutputMessage, wal: WalChunk): void {
     switch (message.tag) {
       case 'insert':
-        if (message.relationOid !== this.outbox?.relation.relationOid || !this.transaction) return;
+        if (!this.transaction) return;
+        if (message.relationOid !== this.outbox?.relation.relationOid) {
+          if (readsTable(this.config)) this.refuseOtherRelation(message.relationOid);
+          return;
+        }
         if (this.inKafkaAlready(this.transaction)) return;
         this.publishRow(this.transaction, this.outbox, message.tuple, wal);
         return;
@@ -205,23 +233,36 @@ export class ReplicationSession {
         if (this.inKafkaAlready(this.transaction)) return;
         this.publishMessage(this.transaction, this.messages, message.content, wal);
         return;
-      case 'begin':
+      case 'begin': {
+        const identity = {
+          commitLsn: message.finalLsn,
+          xid: message.xid,
+          commitTimeMicros: message.commitTimeMicros,
+        };
         this.transaction = new ReceivedTransaction(
-          this.watermark.begin(pgMicrosToUnixMs(message.commitTimeMicros)),
-          message.finalLsn,
-          message.xid,
+          this.watermark,
+          identity.commitLsn,
+          identity.xid,
+          identity.commitTimeMicros,
+          this.history.begin(identity),
           this.onAcknowledged,
         );
         return;
+      }
       case 'commit':
         if (!this.transaction)
           throw new DecodeError('Commit without Begin', 0x43, formatLsn(walStartOf(wal)));
         this.received = maxLsn(this.received, message.endLsn);
+        this.history.commit(this.transaction.events);
         this.watermark.commit(this.transaction.entry, message.endLsn);
         this.transaction = undefined;
         return;
       case 'relation':
-        if (!readsTable(this.config) || !isOutboxRelation(this.layout, message)) return;
+        if (!readsTable(this.config)) return;
+        if (!isOutboxRelation(this.layout, message)) {
+          this.otherRelations.set(message.relationOid, `${message.schema}.${message.table}`);
+          return;
+        }
         this.outbox = { relation: message, mapRow: compileRowMapper(this.layout, message) };
         this.logLayoutIfChanged(message);
         return;
@@ -231,23 +272,40 @@ export class ReplicationSession {
   }
 
   /**
-   * Counts the transaction's next event, and says whether Kafka has it already (exactly-once,
-   * after a restart): each event yields one record, an event or its dead letter, so its ordinal
-   * is its place among the records the transaction's earlier sending produced.
+   * Counts the transaction's next event, and says whether the broker has it already: each event
+   * yields one record, an event or its dead letter, so its ordinal is its place among the records
+   * the transaction's earlier sending produced.
    */
   private inKafkaAlready(transaction: ReceivedTransaction): boolean {
     transaction.events++;
-    const resumeAfter = this.resumeAfter;
-    if (!resumeAfter) return false;
-    if (isPublished(resumeAfter, transaction.commitLsn, transaction.events)) {
-      this.skippedEvents++;
-      this.hooks.skipped();
-      return true;
+    if (transaction.events > transaction.alreadyPublished) {
+      if (this.skippedEvents > 0 && !this.loggedSkipped) {
+        this.loggedSkipped = true;
+        this.logger.info(
+          { skipped: this.skippedEvents },
+          'past what Kafka has: events already there were left out',
+        );
+      }
+      return false;
     }
-    // Past the checkpoint: nothing later in the stream can be in Kafka.
-    this.resumeAfter = undefined;
-    this.logger.info({ skipped: this.skippedEvents }, 'past the checkpoint: events already in Kafka skipped');
-    return false;
+    this.skippedEvents++;
+    this.hooks.skipped();
+    return true;
+  }
+
+  /**
+   * A row of a relation the publication sends that is not the outbox (reading the table): a
+   * partition after publish_via_partition_root was turned off, or a table added to the
+   * publication. Confirming past it unpublished would lose it if it is an event.
+   */
+  private refuseOtherRelation(relationOid: number): never {
+    const relation = this.otherRelations.get(relationOid) ?? `relation ${relationOid}`;
+    throw new SetupError(
+      `the publication "${this.config.publication}" sent a row of ${relation}, which is not the outbox table ` +
+        `${this.layout.schema}.${this.layout.table}; nothing past it is confirmed. If it is a partition of the outbox, ` +
+        `set publish_via_partition_root = true on the publication (\`outbox-relay init\` does); otherwise remove it ` +
+        `from the publication (ALTER PUBLICATION ... DROP TABLE) or give the relay a publication of its own (OUTBOX_PUBLICATION)`,
+    );
   }
 
   /** The commit time of the oldest transaction received and not yet acknowledged; undefined when none is. */
@@ -375,6 +433,7 @@ export class ReplicationSession {
   };
 
   private onKeepalive(keepalive: Keepalive): void {
+    this.history.keepalive(keepalive.walEnd);
     this.received = maxLsn(this.received, keepalive.walEnd);
     this.watermark.serverIdleAt(keepalive.walEnd);
     if (keepalive.replyRequested) this.confirmer.sendNow();

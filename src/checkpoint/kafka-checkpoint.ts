@@ -1,15 +1,14 @@
-import { formatLsn, type Lsn, parseLsn } from '../replication/lsn.js';
+import { formatLsn, parseLsn } from '../replication/lsn.js';
+import type { PublishedTransaction } from './published-history.js';
 
 /**
  * How far the slot's stream is in Kafka (exactly-once delivery): every event of every transaction
- * that committed before `commitLsn`, and the first `events` events of the one that committed at
- * it. Transactions are identified by their commit LSN (Begin's final LSN), which is unique and
- * comes in stream order; events by their position in the transaction, which a resend repeats.
+ * that committed before the checkpointed one, and its first `events` events. Events are numbered
+ * by their position in the transaction, which a resend repeats. The transaction is named by its
+ * commit LSN, xid and commit time, so that a server with another history (a restored copy, a
+ * point-in-time recovery, a standby that lagged) cannot pass for the one it was read from.
  */
-export interface KafkaCheckpoint {
-  readonly commitLsn: Lsn;
-  readonly events: number;
-}
+export type KafkaCheckpoint = PublishedTransaction;
 
 /** Whose stream a checkpoint describes: another database's or slot's checkpoint must never match. */
 export interface StreamIdentity {
@@ -19,16 +18,18 @@ export interface StreamIdentity {
   readonly slot: string;
 }
 
+/** A checkpoint written before checkpoints named their transaction: its position cannot be proven. */
+export interface UnprovableCheckpoint {
+  readonly unprovable: true;
+  readonly commitLsn: string;
+}
+
+/** What a checkpoint record holds. */
+export type StoredCheckpoint = KafkaCheckpoint | UnprovableCheckpoint;
+
 /** The checkpoint record's key: one per stream, so that compaction keeps the latest of each. */
 export function checkpointKey({ systemId, database, slot }: StreamIdentity): string {
   return `${systemId}/${database}/${slot}`;
-}
-
-/** Whether the event at `ordinal` (1-based) of the transaction committed at `commitLsn` is in Kafka. */
-export function isPublished(checkpoint: KafkaCheckpoint, commitLsn: Lsn, ordinal: number): boolean {
-  return (
-    commitLsn < checkpoint.commitLsn || (commitLsn === checkpoint.commitLsn && ordinal <= checkpoint.events)
-  );
 }
 
 export function encodeCheckpoint(identity: StreamIdentity, checkpoint: KafkaCheckpoint): Buffer {
@@ -36,6 +37,8 @@ export function encodeCheckpoint(identity: StreamIdentity, checkpoint: KafkaChec
     JSON.stringify({
       ...identity,
       commitLsn: formatLsn(checkpoint.commitLsn),
+      xid: checkpoint.xid,
+      commitTimeMicros: checkpoint.commitTimeMicros,
       events: checkpoint.events,
       writtenAt: new Date().toISOString(),
     }),
@@ -43,18 +46,26 @@ export function encodeCheckpoint(identity: StreamIdentity, checkpoint: KafkaChec
 }
 
 /** The checkpoint in a record's value; throws on anything the relay did not write. */
-export function decodeCheckpoint(value: Buffer | null): KafkaCheckpoint {
+export function decodeCheckpoint(value: Buffer | null): StoredCheckpoint {
   const parsed = JSON.parse(value?.toString('utf8') ?? 'null') as {
     commitLsn?: unknown;
+    xid?: unknown;
+    commitTimeMicros?: unknown;
     events?: unknown;
   } | null;
-  if (
-    typeof parsed?.commitLsn !== 'string' ||
-    typeof parsed.events !== 'number' ||
-    !Number.isSafeInteger(parsed.events) ||
-    parsed.events < 0
-  ) {
+  if (typeof parsed?.commitLsn !== 'string' || !isCount(parsed.events)) {
     throw new TypeError(`not a checkpoint record: ${value?.toString('utf8').slice(0, 200) ?? 'null'}`);
   }
-  return { commitLsn: parseLsn(parsed.commitLsn), events: parsed.events };
+  const commitLsn = parseLsn(parsed.commitLsn);
+  if (parsed.xid === undefined && parsed.commitTimeMicros === undefined) {
+    return { unprovable: true, commitLsn: parsed.commitLsn };
+  }
+  if (!isCount(parsed.xid) || !isCount(parsed.commitTimeMicros)) {
+    throw new TypeError(`not a checkpoint record: ${value?.toString('utf8').slice(0, 200) ?? 'null'}`);
+  }
+  return { commitLsn, xid: parsed.xid, commitTimeMicros: parsed.commitTimeMicros, events: parsed.events };
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

@@ -49,8 +49,11 @@ export class CheckpointingSender implements BatchSender {
   }
 
   private checkpointRecord(last: Delivery): OutboxRecord {
+    const { commitLsn, xid, commitTimeMicros } = last.receipt;
     const value = encodeCheckpoint(this.target.identity, {
-      commitLsn: last.receipt.commitLsn,
+      commitLsn,
+      xid,
+      commitTimeMicros,
       events: last.ordinal,
     });
     return {

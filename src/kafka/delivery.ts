@@ -1,15 +1,13 @@
 import type { PoisonEventError } from '../errors.js';
 import type { OutboxRecord } from '../outbox/record.js';
-import type { Lsn } from '../replication/lsn.js';
+import type { TransactionIdentity } from '../replication/transaction-identity.js';
 
 /**
  * Who is told when the broker has a record: the record's transaction in the session that read
  * it. One receipt serves every event of a transaction, and needs nothing of the record but the
  * topic it went to: a sink need not keep a record once the client has it.
  */
-export interface Receipt {
-  /** The transaction's commit LSN (Begin's final LSN): with an ordinal, where a record is in the stream. */
-  readonly commitLsn: Lsn;
+export interface Receipt extends TransactionIdentity {
   acknowledged(topic: string): void;
 }
 

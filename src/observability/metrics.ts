@@ -39,6 +39,8 @@ export interface RelayMetrics {
   readonly lastAckTimestamp: Gauge;
   readonly deadLettered: Counter<'reason'>;
   readonly skipped: Counter;
+  readonly historyDivergences: Counter;
+  readonly missingOnServer: Counter;
   readonly retentionDeleted: Counter;
   readonly tableBytes: Gauge;
   readonly oldestRowAge: Gauge;
@@ -106,7 +108,17 @@ export function createRelayMetrics(relay: RelayView): RelayMetrics {
     }),
     skipped: new Counter({
       name: 'outbox_events_skipped_total',
-      help: 'Exactly-once: events the slot sent again after a restart that Kafka already had (by the checkpoint), not sent twice',
+      help: 'Events the slot sent again that Kafka already had (by the checkpoint, or by what this process published), not sent twice',
+      registers,
+    }),
+    historyDivergences: new Counter({
+      name: 'outbox_history_divergences_total',
+      help: "Times the server's WAL history was found not to hold what the relay had published (a restore, a point-in-time recovery, a failover to a standby that lagged): nothing was skipped",
+      registers,
+    }),
+    missingOnServer: new Counter({
+      name: 'outbox_events_missing_on_server_total',
+      help: "Events in Kafka whose transactions the server's history does not have (as far as the relay remembers them): their business changes were lost with that history",
       registers,
     }),
     retentionDeleted: new Counter({

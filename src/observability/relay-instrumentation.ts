@@ -1,3 +1,4 @@
+import { eventsOf } from '../checkpoint/published-history.js';
 import { KafkaSendError } from '../errors.js';
 import type { RelayMetrics } from './metrics.js';
 import { listen, type RelayView } from './relay-view.js';
@@ -43,6 +44,10 @@ export function instrumentRelay(relay: RelayView, metrics: RelayMetrics): () => 
     }),
     listen(relay, 'event:skipped', () => {
       metrics.skipped.inc();
+    }),
+    listen(relay, 'history:diverged', (divergence) => {
+      metrics.historyDivergences.inc();
+      metrics.missingOnServer.inc(eventsOf(divergence.missing));
     }),
     listen(relay, 'retention:deleted', (rows) => {
       metrics.retentionDeleted.inc(rows);

@@ -4,8 +4,8 @@ import type { RecordSink } from '../kafka/record-sink.js';
 import { sleep } from '../lifecycle/backoff.js';
 import type { RowMapper } from '../outbox/mapper.js';
 import { assertPublishableSize, type OutboxRecord } from '../outbox/record.js';
-import { ZERO_LSN } from '../replication/lsn.js';
 import { TupleView } from '../replication/pgoutput/tuple.js';
+import { NO_TRANSACTION } from '../replication/transaction-identity.js';
 import type { OutboxCursor, ReplayRow } from './outbox-cursor.js';
 import type { ProgressMeter } from './progress.js';
 import type { RateLimit } from './rate-limit.js';
@@ -58,7 +58,7 @@ export async function sendRows(
   resumeAfter: string | null,
 ): Promise<SendOutcome> {
   const { sink, signal } = options;
-  const receipt: Receipt = { commitLsn: ZERO_LSN, acknowledged: () => options.meter.acknowledged(1) };
+  const receipt: Receipt = { ...NO_TRANSACTION, acknowledged: () => options.meter.acknowledged(1) };
   let complete = resumeAfter;
   let current: string | undefined;
   for (;;) {

@@ -1,6 +1,6 @@
 import { roleOf } from '../config/postgres-url.js';
-import { DecodeError } from '../errors.js';
-import { formatLsn } from './lsn.js';
+import { DecodeError, SetupError } from '../errors.js';
+import { formatLsn, type Lsn, parseLsn } from './lsn.js';
 import { TEXT_FORMAT_SETTINGS } from './metadata-client.js';
 import { classifyPgError } from './pg-errors.js';
 import { asReplicationClient, endClient, type ReplicationClient, replicationClient } from './pg-internals.js';
@@ -16,6 +16,7 @@ import {
   type WalChunk,
   walStartOf,
 } from './protocol.js';
+import { quoteLiteral } from './sql-names.js';
 
 export interface ReplicationStreamOptions {
   readonly connectionString: string;
@@ -36,6 +37,19 @@ export interface ReplicationHandler {
 }
 
 /**
+ * The server a stream connected to, as its own replication connection reads it before streaming:
+ * what the relay may compare with what it remembers, and the only position it may confirm unprompted.
+ */
+export interface StreamOrigin {
+  readonly systemId: string;
+  readonly timeline: number;
+  /** The server's WAL flush position at connection (IDENTIFY_SYSTEM's xlogpos). */
+  readonly serverEnd: Lsn;
+  /** The slot's confirmed_flush_lsn: the server sends every transaction whose commit record starts there or later. */
+  readonly slotConfirmed: Lsn;
+}
+
+/**
  * One logical replication session over pgoutput protocol version 1. Always starts at
  * `0/0`, so that the server resumes from the slot's confirmed_flush_lsn and never skips a
  * transaction that was received but not yet acknowledged by Kafka.
@@ -48,12 +62,16 @@ export class ReplicationStream {
 
   constructor(private readonly options: ReplicationStreamOptions) {}
 
+  private get subject(): string {
+    return `replication slot "${this.options.slot}"`;
+  }
+
   /**
-   * Connects and starts streaming. Resolves with a promise that settles when the stream
-   * ends: fulfilled after `stop()`, rejected with a ReplicationError or DecodeError.
+   * Connects and reads where the server and its slot stand, on the connection that will stream:
+   * another connection could reach another server (a failover in between) or an older slot value.
    */
-  async start(handler: ReplicationHandler): Promise<{ ended: Promise<void> }> {
-    const subject = `replication slot "${this.options.slot}"`;
+  async connect(): Promise<StreamOrigin> {
+    const subject = this.subject;
     const plain = replicationClient({
       connectionString: this.options.connectionString,
       application_name: this.options.applicationName,
@@ -68,6 +86,22 @@ export class ReplicationStream {
     }
     const client = asReplicationClient(plain);
     this.client = client;
+    try {
+      return await this.readOrigin(client);
+    } catch (error) {
+      await this.close();
+      throw error instanceof SetupError ? error : classifyPgError(error, subject);
+    }
+  }
+
+  /**
+   * Starts streaming (connecting first unless `connect()` did). Resolves with a promise that settles
+   * when the stream ends: fulfilled after `stop()`, rejected with a ReplicationError or DecodeError.
+   */
+  async start(handler: ReplicationHandler): Promise<{ ended: Promise<void> }> {
+    const subject = this.subject;
+    if (!this.client) await this.connect();
+    const client = this.client as ReplicationClient;
 
     let fail: (error: unknown) => void = () => undefined;
     const failed = new Promise<never>((_, reject) => {
@@ -147,6 +181,29 @@ export class ReplicationStream {
       throw new DecodeError(`${error.message} (WAL ${at})`, error.tag, at);
     }
     handler.onMessage(decoded, chunk);
+  }
+
+  private async readOrigin(client: ReplicationClient): Promise<StreamOrigin> {
+    // A replication connection speaks the simple query protocol only: no parameters.
+    const system = await client.query<{ systemid: string; timeline: number; xlogpos: string }>(
+      'IDENTIFY_SYSTEM',
+    );
+    const slot = await client.query<{ confirmed: string | null }>(
+      `SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(this.options.slot)}`,
+    );
+    const [identity] = system.rows;
+    const confirmed = slot.rows[0]?.confirmed;
+    if (!identity || !confirmed) {
+      throw new SetupError(
+        `replication slot "${this.options.slot}" does not exist on this server (or was never used): run \`outbox-relay init\` against it`,
+      );
+    }
+    return {
+      systemId: String(identity.systemid),
+      timeline: Number(identity.timeline),
+      serverEnd: parseLsn(identity.xlogpos),
+      slotConfirmed: parseLsn(confirmed),
+    };
   }
 
   private startCommand(): string {

@@ -6,7 +6,7 @@ import { type PoisonEventError, SchemaRegistryError } from '../../src/errors.js'
 import type { Delivery } from '../../src/kafka/delivery.js';
 import type { RecordSink } from '../../src/kafka/record-sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
-import { ZERO_LSN } from '../../src/replication/lsn.js';
+import { NO_TRANSACTION } from '../../src/replication/transaction-identity.js';
 
 const V1 = parseAvroSchema(
   JSON.stringify({ type: 'record', name: 'Paid', fields: [{ name: 'amount', type: 'int' }] }),
@@ -88,7 +88,7 @@ function delivery(key: string, payload: unknown, topic = 'payments'): Delivery {
   };
   return {
     record,
-    receipt: { commitLsn: ZERO_LSN, acknowledged: () => undefined },
+    receipt: { ...NO_TRANSACTION, acknowledged: () => undefined },
     ordinal: 1,
     deadLetter: (error: PoisonEventError) => ({ ...record, topic: 'dlq', headers: { error: error.message } }),
   };

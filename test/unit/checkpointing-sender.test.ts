@@ -47,7 +47,12 @@ function delivery(commitLsn: bigint, ordinal: number, acked: string[]): Delivery
       partition: undefined,
       sizeBytes: 100,
     },
-    receipt: { commitLsn: lsn(commitLsn), acknowledged: () => acked.push(key) },
+    receipt: {
+      commitLsn: lsn(commitLsn),
+      xid: Number(commitLsn),
+      commitTimeMicros: 7,
+      acknowledged: () => acked.push(key),
+    },
     ordinal,
     deadLetter: undefined,
   };
@@ -78,7 +83,12 @@ describe('CheckpointingSender', () => {
     // The first event went alone (no linger); the rest waited for its commit.
     const [first = []] = producer.transactions;
     expect(first.map((record) => record.key)).toEqual(['100-1', target.key]);
-    expect(decodeCheckpoint(first[1]?.value ?? null)).toEqual({ commitLsn: lsn(100n), events: 1 });
+    expect(decodeCheckpoint(first[1]?.value ?? null)).toEqual({
+      commitLsn: lsn(100n),
+      xid: 100,
+      commitTimeMicros: 7,
+      events: 1,
+    });
     expect(producer.transactions).toHaveLength(1);
     expect(acked).toEqual([]);
 
@@ -90,7 +100,12 @@ describe('CheckpointingSender', () => {
     const checkpoint = again.at(-1) as OutboxRecord;
     expect(checkpoint.topic).toBe(target.topic);
     expect(checkpoint.partition).toBe(0);
-    expect(decodeCheckpoint(checkpoint.value)).toEqual({ commitLsn: lsn(200n), events: 2 });
+    expect(decodeCheckpoint(checkpoint.value)).toEqual({
+      commitLsn: lsn(200n),
+      xid: 200,
+      commitTimeMicros: 7,
+      events: 2,
+    });
 
     producer.commitNext();
     await tick();

@@ -4,7 +4,7 @@ import type { Delivery } from '../../src/kafka/delivery.js';
 import type { BatchProducer } from '../../src/kafka/kafkajs/producer.js';
 import { kafkajsSink } from '../../src/kafka/kafkajs/sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
-import { ZERO_LSN } from '../../src/replication/lsn.js';
+import { NO_TRANSACTION } from '../../src/replication/transaction-identity.js';
 
 /** A producer whose sends resolve or fail when the test says so. */
 class ScriptedProducer implements BatchProducer {
@@ -67,7 +67,7 @@ const quiet = { batchSent: () => undefined, sendFailed: () => undefined, sendRec
 function delivery(sent: OutboxRecord, acked: string[] = []): Delivery {
   return {
     record: sent,
-    receipt: { commitLsn: ZERO_LSN, acknowledged: () => acked.push(sent.key) },
+    receipt: { ...NO_TRANSACTION, acknowledged: () => acked.push(sent.key) },
     ordinal: 1,
     deadLetter: undefined,
   };

@@ -8,7 +8,7 @@ import { loadLibrdkafka } from '../../src/kafka/librdkafka/load.js';
 import { LibrdkafkaSink, type NativeProducer } from '../../src/kafka/librdkafka/sink.js';
 import type { SinkObserver } from '../../src/kafka/record-sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
-import { ZERO_LSN } from '../../src/replication/lsn.js';
+import { NO_TRANSACTION } from '../../src/replication/transaction-identity.js';
 
 // The real client's codes and texts: the sink is tested against what librdkafka reports.
 const { errors } = loadLibrdkafka();
@@ -92,7 +92,7 @@ function record(key: string, overrides: Partial<OutboxRecord> = {}): OutboxRecor
 function delivery(sent: OutboxRecord, acked: string[]): Delivery {
   return {
     record: sent,
-    receipt: { commitLsn: ZERO_LSN, acknowledged: (topic) => acked.push(`${topic}:${sent.key}`) },
+    receipt: { ...NO_TRANSACTION, acknowledged: (topic) => acked.push(`${topic}:${sent.key}`) },
     ordinal: 1,
     deadLetter: undefined,
   };

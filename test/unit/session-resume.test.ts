@@ -1,12 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import {
-  checkpointKey,
-  decodeCheckpoint,
-  encodeCheckpoint,
-  isPublished,
-  type KafkaCheckpoint,
-} from '../../src/checkpoint/kafka-checkpoint.js';
+import { type Divergence, HistoryCheck, HistoryDivergedError } from '../../src/checkpoint/history-check.js';
+import { checkpointKey, decodeCheckpoint, encodeCheckpoint } from '../../src/checkpoint/kafka-checkpoint.js';
+import type { PublishedTransaction } from '../../src/checkpoint/published-history.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Delivery } from '../../src/kafka/delivery.js';
 import type { RecordSink } from '../../src/kafka/record-sink.js';
@@ -30,16 +26,24 @@ const OUTBOX: RelationMessage = {
   columns: COLUMNS.map((name) => ({ name, typeOid: 25, isKey: name === 'id' })),
 };
 const WAL = Buffer.alloc(32);
+const COMMIT_TIME = 820_000_000_000_000;
 
-/** The server side of a session: the test hands it messages; it records status updates. */
+/**
+ * The server side of a session: the test hands it messages; it records status updates. As the real
+ * stream does, an error thrown while handling a message ends the stream, and nothing more is handled.
+ */
 class ScriptedStream {
   handler: ReplicationHandler | undefined;
   readonly statuses: StandbyStatus[] = [];
-  private end: () => void = () => undefined;
+  private end: (error?: unknown) => void = () => undefined;
+  private failed = false;
 
   async start(handler: ReplicationHandler) {
     this.handler = handler;
-    return { ended: new Promise<void>((resolve) => (this.end = resolve)) };
+    const ended = new Promise<void>((resolve, reject) => {
+      this.end = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    return { ended };
   }
   sendStatus(status: StandbyStatus): void {
     this.statuses.push(status);
@@ -50,10 +54,19 @@ class ScriptedStream {
     this.end();
   }
   send(message: PgOutputMessage): void {
-    this.handler?.onMessage(message, WAL);
+    this.handle((handler) => handler.onMessage(message, WAL));
   }
   keepalive(keepalive: Keepalive): void {
-    this.handler?.onKeepalive(keepalive);
+    this.handle((handler) => handler.onKeepalive(keepalive));
+  }
+  private handle(deliver: (handler: ReplicationHandler) => void): void {
+    if (!this.handler || this.failed) return;
+    try {
+      deliver(this.handler);
+    } catch (error) {
+      this.failed = true;
+      this.end(error);
+    }
   }
 }
 
@@ -72,7 +85,12 @@ class HoldingSink implements RecordSink {
 
 /** A transaction of `events` outbox rows, committed at `commitLsn`, ending 8 bytes after it. */
 function transaction(stream: ScriptedStream, commitLsn: number, events: number): void {
-  stream.send({ tag: 'begin', finalLsn: lsn(BigInt(commitLsn)), commitTimeMicros: 0, xid: commitLsn });
+  stream.send({
+    tag: 'begin',
+    finalLsn: lsn(BigInt(commitLsn)),
+    commitTimeMicros: COMMIT_TIME,
+    xid: commitLsn,
+  });
   for (let n = 1; n <= events; n++) {
     const values = [`${commitLsn}-${n}`, 'order', `o-${n}`, 'Placed', '{}', null, null];
     stream.send({
@@ -85,14 +103,40 @@ function transaction(stream: ScriptedStream, commitLsn: number, events: number):
     tag: 'commit',
     commitLsn: lsn(BigInt(commitLsn)),
     endLsn: lsn(BigInt(commitLsn + 8)),
-    commitTimeMicros: 0,
+    commitTimeMicros: COMMIT_TIME,
   });
 }
 
-async function session(resumeAfter: KafkaCheckpoint | undefined) {
+interface Started {
+  readonly stream: ScriptedStream;
+  readonly sink: HoldingSink;
+  readonly done: Promise<void>;
+  readonly diverged: Divergence[];
+  skipped(): number;
+  proven(): boolean;
+  /** Sent events as [commit LSN, ordinal]. */
+  sent(): number[][];
+  /** The flush position of the last status update the session sent. */
+  flushed(): Lsn | undefined;
+  stop(): Promise<void>;
+}
+
+/** A session whose server's slot confirmed 50 and whose WAL ends at `serverEnd`. */
+async function startSession(
+  remembered: readonly PublishedTransaction[],
+  serverEnd = 1_000n,
+): Promise<Started> {
   const stream = new ScriptedStream();
   const sink = new HoldingSink();
   let skipped = 0;
+  let proven = false;
+  const diverged: Divergence[] = [];
+  const origin = { systemId: '7312', timeline: 1, serverEnd: lsn(serverEnd), slotConfirmed: lsn(50n) };
+  const history = new HistoryCheck(
+    remembered,
+    { resumesAt: origin.slotConfirmed, serverEnd: origin.serverEnd },
+    { proven: () => (proven = true), diverged: (divergence) => diverged.push(divergence) },
+  );
   const running = new ReplicationSession(
     stream as unknown as ReplicationStream,
     sink,
@@ -104,32 +148,53 @@ async function session(resumeAfter: KafkaCheckpoint | undefined) {
       acknowledged: () => undefined,
       deadLettered: () => undefined,
       skipped: () => skipped++,
+      published: () => undefined,
     },
-    lsn(50n),
-    resumeAfter,
+    origin,
+    history,
   );
   const stopped = new AbortController();
   const done = running.run(
     new Promise<void>((resolve) => stopped.signal.addEventListener('abort', () => resolve())),
     () => undefined,
   );
+  done.catch(() => undefined);
   await new Promise((resolve) => setImmediate(resolve));
   stream.send(OUTBOX);
+  return {
+    stream,
+    sink,
+    done,
+    diverged,
+    skipped: () => skipped,
+    proven: () => proven,
+    sent: () => sink.deliveries.map((delivery) => [Number(delivery.receipt.commitLsn), delivery.ordinal]),
+    flushed: () => stream.statuses.at(-1)?.flushed,
+    stop: async () => {
+      stopped.abort();
+      await done;
+    },
+  };
+}
+
+/** Transactions at 100 (3 events), 200 (4) and 300 (2), then the server idle at 400. */
+function threeTransactions(stream: ScriptedStream): void {
   transaction(stream, 100, 3);
   transaction(stream, 200, 4);
   transaction(stream, 300, 2);
   stream.keepalive({ walEnd: lsn(400n), replyRequested: true });
-  const sent = sink.deliveries.map((delivery) => [Number(delivery.receipt.commitLsn), delivery.ordinal]);
-  const flushed = stream.statuses.at(-1)?.flushed as Lsn;
-  stopped.abort();
-  await done;
-  return { sent, skipped: () => skipped, flushed };
 }
 
-describe('exactly-once resume', () => {
-  it('sends every event with its transaction and its ordinal when there is no checkpoint', async () => {
-    const { sent, skipped } = await session(undefined);
-    expect(sent).toEqual([
+/** Transaction `commitLsn` as the stream sends it (xid = commit LSN), published up to `events`. */
+function published(commitLsn: number, events: number, xid = commitLsn): PublishedTransaction {
+  return { commitLsn: lsn(BigInt(commitLsn)), xid, commitTimeMicros: COMMIT_TIME, events };
+}
+
+describe('resuming a session after what the broker has', () => {
+  it('sends every event with its transaction and its ordinal when nothing is remembered', async () => {
+    const session = await startSession([]);
+    threeTransactions(session.stream);
+    expect(session.sent()).toEqual([
       [100, 1],
       [100, 2],
       [100, 3],
@@ -140,28 +205,83 @@ describe('exactly-once resume', () => {
       [300, 1],
       [300, 2],
     ]);
-    expect(skipped()).toBe(0);
+    expect(session.skipped()).toBe(0);
+    await session.stop();
   });
 
-  it('skips what the checkpoint says Kafka has, to the event inside a partly sent transaction', async () => {
-    const { sent, skipped, flushed } = await session({ commitLsn: lsn(200n), events: 2 });
-    expect(sent).toEqual([
+  it('skips what the broker has, to the event inside a partly sent transaction, once the stream shows that transaction', async () => {
+    const session = await startSession([published(200, 2)]);
+    threeTransactions(session.stream);
+    expect(session.sent()).toEqual([
       [200, 3],
       [200, 4],
       [300, 1],
       [300, 2],
     ]);
-    expect(skipped()).toBe(5);
+    expect(session.skipped()).toBe(5);
+    expect(session.proven()).toBe(true);
     // A transaction wholly in Kafka is safe to confirm although this session sent none of it.
-    expect(flushed).toBe(lsn(108n));
+    expect(session.flushed()).toBe(lsn(108n));
+    await session.stop();
   });
 
   it('skips a whole transaction the checkpoint ends with', async () => {
-    const { sent } = await session({ commitLsn: lsn(200n), events: 4 });
-    expect(sent).toEqual([
+    const session = await startSession([published(200, 4)]);
+    threeTransactions(session.stream);
+    expect(session.sent()).toEqual([
       [300, 1],
       [300, 2],
     ]);
+    await session.stop();
+  });
+
+  it('confirms nothing it left out before the stream shows the remembered transaction', async () => {
+    const session = await startSession([published(200, 4)]);
+    transaction(session.stream, 100, 3);
+    session.stream.keepalive({ walEnd: lsn(150n), replyRequested: true });
+    expect(session.sent()).toEqual([]);
+    expect(session.flushed()).toBe(lsn(50n));
+    transaction(session.stream, 200, 4);
+    session.stream.keepalive({ walEnd: lsn(250n), replyRequested: true });
+    expect(session.flushed()).toBe(lsn(250n));
+    await session.stop();
+  });
+
+  it('ends the session, confirming nothing, when another transaction committed where the remembered one did', async () => {
+    const session = await startSession([published(200, 4, 9_999)]);
+    threeTransactions(session.stream);
+    await expect(session.done).rejects.toBeInstanceOf(HistoryDivergedError);
+    expect(session.sent()).toEqual([]);
+    expect(session.stream.statuses.every((status) => status.flushed === lsn(50n))).toBe(true);
+    expect(session.diverged.map((divergence) => divergence.missing.map(({ xid }) => xid))).toEqual([[9_999]]);
+  });
+
+  it('ends the session when the stream passes a remembered transaction without it', async () => {
+    const session = await startSession([published(150, 1)]);
+    threeTransactions(session.stream);
+    await expect(session.done).rejects.toThrow(/passed that position without it/);
+    expect(session.sent()).toEqual([]);
+  });
+
+  it('sends everything, and says what is missing, when the remembered transactions lie beyond the server WAL', async () => {
+    const session = await startSession([published(300, 2), published(500, 7)], 400n);
+    threeTransactions(session.stream);
+    expect(session.sent()).toHaveLength(9);
+    expect(session.skipped()).toBe(0);
+    expect(session.diverged).toHaveLength(1);
+    expect(session.diverged[0]?.lastCommon?.commitLsn).toBe(lsn(300n));
+    expect(session.diverged[0]?.missing.map(({ commitLsn }) => Number(commitLsn))).toEqual([500]);
+    await session.stop();
+  });
+
+  it('stops, naming the relation, at a row of a relation that is not the outbox', async () => {
+    const session = await startSession([]);
+    session.stream.send({ ...OUTBOX, relationOid: 16_500, table: 'outbox_p2026' });
+    session.stream.send({ tag: 'begin', finalLsn: lsn(100n), commitTimeMicros: COMMIT_TIME, xid: 100 });
+    session.stream.send({ tag: 'insert', relationOid: 16_500, tuple: TupleView.of([]) });
+    await expect(session.done).rejects.toThrow(
+      /public\.outbox_p2026, which is not the outbox table.*publish_via_partition_root/,
+    );
   });
 });
 
@@ -169,7 +289,12 @@ describe('checkpoint record', () => {
   const identity = { systemId: '7312', database: 'app', slot: 'outbox_relay' };
 
   it('round-trips, keyed by server, database and slot', () => {
-    const checkpoint = { commitLsn: lsn(0x16b374d848n), events: 12 };
+    const checkpoint = {
+      commitLsn: lsn(0x16b374d848n),
+      xid: 76_142,
+      commitTimeMicros: COMMIT_TIME,
+      events: 12,
+    };
     expect(decodeCheckpoint(encodeCheckpoint(identity, checkpoint))).toEqual(checkpoint);
     expect(checkpointKey(identity)).toBe('7312/app/outbox_relay');
   });
@@ -180,11 +305,13 @@ describe('checkpoint record', () => {
     expect(() => decodeCheckpoint(Buffer.from('{"commitLsn":"x","events":1}'))).toThrow(/not an LSN/);
   });
 
-  it('places an event before, at or after the checkpoint', () => {
-    const checkpoint = { commitLsn: lsn(200n), events: 2 };
-    expect(isPublished(checkpoint, lsn(199n), 1_000)).toBe(true);
-    expect(isPublished(checkpoint, lsn(200n), 2)).toBe(true);
-    expect(isPublished(checkpoint, lsn(200n), 3)).toBe(false);
-    expect(isPublished(checkpoint, lsn(201n), 1)).toBe(false);
+  it('reads a checkpoint that does not name its transaction as unprovable', () => {
+    expect(decodeCheckpoint(Buffer.from('{"commitLsn":"0/C8","events":2}'))).toEqual({
+      unprovable: true,
+      commitLsn: '0/C8',
+    });
+    expect(() =>
+      decodeCheckpoint(Buffer.from('{"commitLsn":"0/C8","events":2,"xid":-1,"commitTimeMicros":1}')),
+    ).toThrow(/not a checkpoint record/);
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Kafka, Partitioners } from 'kafkajs';
-import { decodeCheckpoint, type KafkaCheckpoint } from '../../checkpoint/kafka-checkpoint.js';
+import { decodeCheckpoint, type StoredCheckpoint } from '../../checkpoint/kafka-checkpoint.js';
 import { KafkaSendError } from '../../errors.js';
 import { classifyKafkaError } from './send-errors.js';
 
@@ -50,7 +50,7 @@ export class CheckpointStore {
   }
 
   /** The last checkpoint of the stream that a committed Kafka transaction holds, if any. */
-  async read(partition: number): Promise<KafkaCheckpoint | undefined> {
+  async read(partition: number): Promise<StoredCheckpoint | undefined> {
     // ListOffsets reads with read_committed: the end is the last stable offset.
     const offsets = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.topic));
     const bounds = offsets.find((entry) => entry.partition === partition);
@@ -135,7 +135,7 @@ export class CheckpointStore {
   }
 }
 
-function decodeOrExplain(value: Buffer | null, topic: string, key: string): KafkaCheckpoint {
+function decodeOrExplain(value: Buffer | null, topic: string, key: string): StoredCheckpoint {
   try {
     return decodeCheckpoint(value);
   } catch (error) {

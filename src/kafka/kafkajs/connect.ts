@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import {
   checkpointKey,
-  type KafkaCheckpoint,
+  type StoredCheckpoint,
   type StreamIdentity,
 } from '../../checkpoint/kafka-checkpoint.js';
 import { type RelayConfig, transactionalIdOf } from '../../config/relay-config.js';
@@ -85,7 +85,7 @@ async function connectProducer(config: RelayConfig, producer: KafkajsProducer): 
 export interface Checkpoints {
   readonly target: CheckpointTarget;
   /** The last checkpoint a committed Kafka transaction holds: read after the producer fenced the earlier ones. */
-  read(): Promise<KafkaCheckpoint | undefined>;
+  read(): Promise<StoredCheckpoint | undefined>;
 }
 
 /** The checkpoint topic, created when missing: an unreachable broker is a clear, fatal error here. */
