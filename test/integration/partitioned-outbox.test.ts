@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLsn } from '../../src/replication/lsn.js';
 import { freePort } from '../support/free-port.js';
 import { type ConsumedRecord, consumeAll, createTopics } from '../support/kafka.js';
 import { sampleValue, scrape } from '../support/prometheus.js';
@@ -161,6 +162,45 @@ describe('a partitioned outbox (init --create-table --partitioned)', () => {
     } finally {
       relay.kill('SIGKILL');
       await relay.exited;
+    }
+  });
+
+  it("stops, confirming nothing past it, at a partition's row: publish_via_partition_root turned off while running", {
+    timeout: 120_000,
+  }, async () => {
+    const fixture = await createOutboxFixture('partitionrow', {}, undefined, true);
+    const sql = new pg.Client({ connectionString: fixture.databaseUrl });
+    await sql.connect();
+    const relay = startRelayProcess(['run'], { ...fixture.env, OUTBOX_LOG_LEVEL: 'info' });
+    try {
+      const before = rows('rooted', new Date(), 20);
+      await insert(sql, before);
+      await consumeAll(fixture.kafkaBrokers, [fixture.topic('rooted')], {
+        until: (received) => received.length >= before.length,
+        timeoutMs: 60_000,
+      });
+      await sql.query(
+        `ALTER PUBLICATION ${fixture.config.publication} SET (publish_via_partition_root = false)`,
+      );
+      const { rows: marks } = await sql.query<{ lsn: string }>(
+        'SELECT pg_current_wal_insert_lsn()::text AS lsn',
+      );
+      await insert(sql, rows('partitionrow', new Date(), 5));
+
+      // Exit 2: a setup error, which no retry fixes.
+      expect(await relay.exited).toBe(2);
+      expect(relay.output()).toMatch(
+        /sent a row of public\.outbox_\w+, which is not the outbox table public\.outbox/,
+      );
+      expect(relay.output()).toContain('publish_via_partition_root = true');
+      const confirmed = await fixture.confirmedFlushLsn();
+      expect(confirmed).not.toBeNull();
+      expect((confirmed ?? 0n) <= parseLsn(marks[0]?.lsn ?? '0/0')).toBe(true);
+    } finally {
+      relay.kill('SIGKILL');
+      await relay.exited;
+      await sql.end();
+      await fixture.dispose();
     }
   });
 });
