@@ -334,6 +334,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       messages: readsMessages(this.config),
     });
     const origin = await stream.connect();
+    this.confirmedLsn = origin.slotConfirmed;
     const history = this.historyCheck(origin, checkpoint);
     const session = new ReplicationSession(
       stream,

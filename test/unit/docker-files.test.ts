@@ -194,6 +194,7 @@ describe('Prometheus alerts and the Grafana dashboard', () => {
       'outbox_replication_lag_bytes',
       'outbox_slot_wal_status',
       'outbox_dlq_total',
+      'outbox_history_divergences_total',
     ]) {
       expect(watched.has(name), name).toBe(true);
     }
@@ -226,6 +227,7 @@ describe('Prometheus alerts and the Grafana dashboard', () => {
       'outbox_inflight_events',
       'outbox_publish_errors_total',
       'outbox_dlq_total',
+      'outbox_history_divergences_total',
     ]) {
       expect(charted.has(name), name).toBe(true);
     }
