@@ -11,6 +11,7 @@ const PER_SINK = [
   'test/integration/memory.test.ts',
   'test/integration/secure-transport.test.ts',
   'test/integration/exactly-once.test.ts',
+  'test/integration/fencing.test.ts',
   'test/faults/**/*.test.ts',
 ];
 

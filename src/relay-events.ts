@@ -6,6 +6,7 @@ import type { Lsn } from './replication/lsn.js';
 export type RelayState =
   | 'starting'
   | 'standby'
+  | 'fenced'
   | 'connecting'
   | 'streaming'
   | 'kafka-unavailable'

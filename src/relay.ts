@@ -5,12 +5,19 @@ import { type Divergence, HistoryCheck } from './checkpoint/history-check.js';
 import type { StoredCheckpoint, StreamIdentity } from './checkpoint/kafka-checkpoint.js';
 import { eventsOf, PublishedHistory, type PublishedTransaction } from './checkpoint/published-history.js';
 import { redactConfig } from './config/redact.js';
-import { isExactlyOnce, type RelayConfig, readsMessages, readsTable } from './config/relay-config.js';
+import {
+  isExactlyOnce,
+  type RelayConfig,
+  readsMessages,
+  readsTable,
+  transactionalIdOf,
+} from './config/relay-config.js';
 import { errorMessage, isRetriable, KafkaSendError, RelayError, ReplicationError } from './errors.js';
 import { connectKafkaSink, connectTransactionalSink } from './kafka/connect.js';
+import { isFenced } from './kafka/fenced.js';
 import type { RecordSink, SinkObserver } from './kafka/record-sink.js';
 import { fullJitterDelay, sleep } from './lifecycle/backoff.js';
-import { acquireLeaderLock } from './lifecycle/leader-lock.js';
+import { acquireLeaderLock, holdsLeaderLock } from './lifecycle/leader-lock.js';
 import { TypedEmitter } from './lifecycle/typed-emitter.js';
 import { layoutFromConfig, type OutboxLayout } from './outbox/layout.js';
 import { isPartitioned, OutboxPartitions } from './outbox/partitions.js';
@@ -29,6 +36,8 @@ import { ReplicationSession } from './session.js';
 
 const APPLICATION_NAME = 'outbox-relay';
 const RECONNECT_BASE_MS = 500;
+/** How long a relay fenced by a relay of another stream stands by before it connects its producer again. */
+const FENCED_STANDBY_MS = 5 * 60_000;
 
 /**
  * The relay's lifecycle around replication sessions: checks, leadership, reconnects, drain.
@@ -51,6 +60,8 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   private distrusted: TransactionIdentity | undefined;
   private started: Promise<void> | undefined;
   private finished: Promise<void> | undefined;
+  /** Exactly-once: the Kafka transactional.id of this relay's producers. */
+  private transactionalId: string | undefined;
 
   constructor(
     private readonly config: RelayConfig,
@@ -155,6 +166,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   ): Promise<SessionSinks> {
     const { openCheckpoints } = await import('./kafka/kafkajs/connect.js');
     const checkpoints = await openCheckpoints(this.config, this.logger, identity);
+    this.transactionalId = transactionalIdOf(this.config, identity);
     return {
       open: async () => {
         const kafka = await connectTransactionalSink(
@@ -261,18 +273,54 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       await checkSlot(leader, this.config.slot);
       const { sink, checkpoint } = await sinks.open();
       const retention = await this.startRetention(databaseUrl, leader);
+      let fenced: unknown;
       try {
         await this.stream(databaseUrl, sink, checkpoint, leadership.lost, onReady);
+      } catch (error) {
+        if (!isFenced(error) || this.stopping.signal.aborted) throw error;
+        fenced = error;
       } finally {
         await retention?.stop();
         await sinks.release(sink);
       }
+      if (fenced !== undefined) return await this.standByFenced(leader, leadership, fenced);
       if (leadership.isLost() && !this.stopping.signal.aborted) {
         throw new ReplicationError('lost the connection holding the leader lock', undefined, true);
       }
     } finally {
       await endClient(leader);
     }
+  }
+
+  /**
+   * Another producer of this relay's transactional id fenced its own. A relay that lost its leader
+   * lock was replaced by one of its slot: the next session stands by on the lock. One that still
+   * holds it shares its id with a relay of another stream (OUTBOX_TRANSACTIONAL_ID set alike, or an
+   * older default): connecting again would fence that one, which would fence back, for ever. It
+   * stands by instead, keeping the lock so that no replica of its slot fences back either, and
+   * tries again after FENCED_STANDBY_MS: an id used only for a while (a test relay pointed at
+   * production) then stops this stream no longer than that, while two misconfigured relays take
+   * turns instead of aborting each other's every transaction.
+   */
+  private async standByFenced(
+    leader: pg.Client,
+    leadership: { lost: Promise<void>; isLost(): boolean },
+    error: unknown,
+  ): Promise<void> {
+    if (leadership.isLost() || !(await holdsLeaderLock(leader, this.config.slot))) throw error;
+    this.setState('fenced');
+    this.logger.error(
+      { err: error, transactionalId: this.transactionalId, retryInMs: FENCED_STANDBY_MS },
+      `Kafka fenced this relay's transactional id ${this.transactionalId} while it still holds the leader lock of slot ` +
+        `${this.config.slot}: a relay of another database or slot uses the same id. Standing by instead of fencing it back; ` +
+        'give each relay its own OUTBOX_TRANSACTIONAL_ID, or leave it empty for the default, unique per server, database and slot',
+    );
+    const wake = new AbortController();
+    const wakeUp = () => wake.abort();
+    this.stopping.signal.addEventListener('abort', wakeUp, { once: true });
+    void leadership.lost.then(wakeUp);
+    await sleep(FENCED_STANDBY_MS, wake.signal);
+    this.stopping.signal.removeEventListener('abort', wakeUp);
   }
 
   /**

@@ -445,7 +445,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     parse: text,
     fallback: '',
     description:
-      'Exactly-once: the Kafka transactional.id; empty for outbox-relay.<slot>. Keep it stable: it fences an earlier relay of the slot',
+      'Exactly-once: the Kafka transactional.id; empty for outbox-relay.<system identifier>.<database>.<slot>. Keep it stable: it fences an earlier relay of the slot',
   }),
   option({
     key: 'kafkaClientId',

@@ -1,3 +1,5 @@
+import type { StreamIdentity } from '../checkpoint/kafka-checkpoint.js';
+
 /** The resolved configuration: every field present, validated once at start-up. */
 export interface RelayConfig {
   readonly databaseUrl: string;
@@ -55,7 +57,7 @@ export interface RelayConfig {
   readonly kafkaClient: KafkaClient;
   readonly delivery: DeliveryGuarantee;
   readonly checkpointTopic: string;
-  /** Empty: derived from the slot (transactionalIdOf). */
+  /** Empty: derived from the server, database and slot (transactionalIdOf). */
   readonly transactionalId: string;
   readonly kafkaClientId: string;
   readonly kafkaSsl: boolean;
@@ -151,9 +153,16 @@ export type DeliveryGuarantee = (typeof DELIVERY_GUARANTEES)[number];
 export const isExactlyOnce = (config: Pick<RelayConfig, 'delivery'>): boolean =>
   config.delivery === 'exactly-once';
 
-/** One transactional id per slot: a second relay on the slot fences the first in Kafka, as the leader lock does in PostgreSQL. */
-export const transactionalIdOf = (config: Pick<RelayConfig, 'transactionalId' | 'slot'>): string =>
-  config.transactionalId || `outbox-relay.${config.slot}`;
+/**
+ * One transactional id per stream: a second relay of the slot fences the first in Kafka, as the
+ * leader lock does in PostgreSQL. The default names the server (its system identifier, shared by
+ * its physical standbys), the database and the slot, so that relays of other databases on the
+ * same Kafka cluster never share it, and keeps the `outbox-relay.` prefix that ACLs match.
+ */
+export const transactionalIdOf = (
+  config: Pick<RelayConfig, 'transactionalId'>,
+  { systemId, database, slot }: StreamIdentity,
+): string => config.transactionalId || `outbox-relay.${systemId}.${database}.${slot}`;
 
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];

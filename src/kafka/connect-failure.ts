@@ -54,7 +54,7 @@ export function connectFailed(
 
 /** What to do about TRANSACTIONAL_ID_AUTHORIZATION_FAILED (exactly-once), in both clients' errors. */
 export const TRANSACTIONAL_ID_ACL_ADVICE =
-  "grant the relay's principal WRITE and DESCRIBE on its transactional id, outbox-relay.<slot> or OUTBOX_TRANSACTIONAL_ID (docs/exactly-once.md)";
+  "grant the relay's principal WRITE and DESCRIBE on its transactional id, outbox-relay.<system identifier>.<database>.<slot> or OUTBOX_TRANSACTIONAL_ID (docs/exactly-once.md)";
 
 /** What to do about TOPIC_AUTHORIZATION_FAILED, in both clients' errors. */
 export const TOPIC_ACL_ADVICE =

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { RelayConfig } from '../config/relay-config.js';
+import { type RelayConfig, transactionalIdOf } from '../config/relay-config.js';
 import { BatchingSink } from './batching-sink.js';
 import {
   CheckpointingSender,
@@ -27,7 +27,7 @@ export async function connectKafkaSink(
 
 /**
  * Exactly-once: a sink that commits each batch in a Kafka transaction with the stream's
- * checkpoint. Connecting fences every earlier producer of the slot's transactional id.
+ * checkpoint. Connecting fences every earlier producer of the stream's transactional id.
  */
 export async function connectTransactionalSink(
   config: RelayConfig,
@@ -35,7 +35,11 @@ export async function connectTransactionalSink(
   observer: SinkObserver,
   target: CheckpointTarget,
 ): Promise<RecordSink> {
-  const producer = await connectTransactionalProducer(config, logger);
+  const producer = await connectTransactionalProducer(
+    config,
+    logger,
+    transactionalIdOf(config, target.identity),
+  );
   return new BatchingSink(new CheckpointingSender(producer, target, observer), {
     ...config,
     batchMaxBytes: transactionMaxBytes(config),
@@ -57,11 +61,20 @@ export function transactionMaxBytes(config: RelayConfig): number {
 async function connectTransactionalProducer(
   config: RelayConfig,
   logger: Logger,
+  transactionalId: string,
 ): Promise<TransactionalProducer> {
   switch (config.kafkaClient) {
     case 'kafkajs':
-      return (await import('./kafkajs/connect.js')).connectKafkajsTransactions(config, logger);
+      return (await import('./kafkajs/connect.js')).connectKafkajsTransactions(
+        config,
+        logger,
+        transactionalId,
+      );
     case 'librdkafka':
-      return (await import('./librdkafka/connect.js')).connectLibrdkafkaTransactions(config, logger);
+      return (await import('./librdkafka/connect.js')).connectLibrdkafkaTransactions(
+        config,
+        logger,
+        transactionalId,
+      );
   }
 }

@@ -24,6 +24,8 @@ export interface RelayView {
 export const STATE_LINES: Readonly<Record<RelayState, string>> = {
   starting: 'starting',
   standby: 'standing by: another relay streams this slot',
+  fenced:
+    "standing by: a relay of another stream uses this relay's transactional id; give each its own OUTBOX_TRANSACTIONAL_ID",
   connecting: 'connecting to PostgreSQL',
   streaming: 'streaming',
   'kafka-unavailable': 'Kafka unavailable: holding events, retrying with backoff, confirming nothing',

@@ -4,7 +4,7 @@ import {
   type StoredCheckpoint,
   type StreamIdentity,
 } from '../../checkpoint/kafka-checkpoint.js';
-import { type RelayConfig, transactionalIdOf } from '../../config/relay-config.js';
+import type { RelayConfig } from '../../config/relay-config.js';
 import { KafkaSendError } from '../../errors.js';
 import type { CheckpointTarget, TransactionalProducer } from '../checkpointing-sender.js';
 import { connectFailed, TRANSACTIONAL_ID_ACL_ADVICE } from '../connect-failure.js';
@@ -31,18 +31,15 @@ export async function connectKafkajsSink(
 export async function connectKafkajsTransactions(
   config: RelayConfig,
   logger: Logger,
+  transactionalId: string,
 ): Promise<TransactionalProducer> {
-  const producer = new KafkajsProducer(
-    createKafka(config, logger),
-    config.kafkaCompression,
-    transactionalIdOf(config),
-  );
+  const producer = new KafkajsProducer(createKafka(config, logger), config.kafkaCompression, transactionalId);
   await connectProducer(config, producer);
   try {
     await producer.fence();
   } catch (error) {
     await producer.disconnect().catch(() => undefined);
-    throw coordinatorNotFound(error, config) ?? classifyKafkaError(error);
+    throw coordinatorNotFound(error, transactionalId) ?? classifyKafkaError(error);
   }
   return {
     commit: (records) =>
@@ -58,10 +55,10 @@ export async function connectKafkajsTransactions(
  * refusing the transactional id, a transaction state log not available), only as "Failed to find
  * group coordinator": say both causes. Retriable: the log may be on its way.
  */
-function coordinatorNotFound(error: unknown, config: RelayConfig): KafkaSendError | undefined {
+function coordinatorNotFound(error: unknown, transactionalId: string): KafkaSendError | undefined {
   if ((error as { name?: string }).name !== 'KafkaJSGroupCoordinatorNotFound') return undefined;
   return new KafkaSendError(
-    `Kafka: no transaction coordinator for transactional id ${transactionalIdOf(config)} (kafkajs: "Failed to find group coordinator"): ` +
+    `Kafka: no transaction coordinator for transactional id ${transactionalId} (kafkajs: "Failed to find group coordinator"): ` +
       `either ${TRANSACTIONAL_ID_ACL_ADVICE}, or the brokers' transaction state log is not available (transaction.state.log.replication.factor and min.isr above the brokers running)`,
     'COORDINATOR_NOT_AVAILABLE',
     true,

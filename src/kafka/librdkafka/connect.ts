@@ -40,8 +40,13 @@ export async function connectLibrdkafkaSink(
 export async function connectLibrdkafkaTransactions(
   config: RelayConfig,
   logger: Logger,
+  transactionalId: string,
 ): Promise<LibrdkafkaTransactions> {
-  const { producer, errors } = await connectProducer(config, logger, librdkafkaTransactionalSettings(config));
+  const { producer, errors } = await connectProducer(
+    config,
+    logger,
+    librdkafkaTransactionalSettings(config, transactionalId),
+  );
   // Error events and logs, between the transactional calls.
   producer.setPollInBackground(true);
   const transactions = new LibrdkafkaTransactions(producer as unknown as NativeTransactionalProducer, errors);

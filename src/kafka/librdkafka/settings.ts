@@ -1,5 +1,5 @@
 import type { ProducerGlobalConfig, ProducerTopicConfig } from '@confluentinc/kafka-javascript';
-import { type RelayConfig, transactionalIdOf } from '../../config/relay-config.js';
+import type { RelayConfig } from '../../config/relay-config.js';
 import { TRANSACTION_TIMEOUT_MS } from './transactions.js';
 
 /** Room above OUTBOX_MAX_RECORD_BYTES for librdkafka's own framing of one record. */
@@ -54,13 +54,16 @@ export function librdkafkaSettings(config: RelayConfig): LibrdkafkaSettings {
  * requires that within the transaction's timeout. The gapless guarantee is for idempotence alone;
  * the commit, not each record's delivery report, acknowledges.
  */
-export function librdkafkaTransactionalSettings(config: RelayConfig): LibrdkafkaSettings {
+export function librdkafkaTransactionalSettings(
+  config: RelayConfig,
+  transactionalId: string,
+): LibrdkafkaSettings {
   const { global, topic } = librdkafkaSettings(config);
   const { 'enable.gapless.guarantee': _gapless, dr_cb: _reports, ...idempotent } = global;
   return {
     global: {
       ...idempotent,
-      'transactional.id': transactionalIdOf(config),
+      'transactional.id': transactionalId,
       'transaction.timeout.ms': TRANSACTION_TIMEOUT_MS,
     },
     topic: { ...topic, 'message.timeout.ms': TRANSACTION_TIMEOUT_MS },

@@ -44,13 +44,20 @@ export class LibrdkafkaTransactions implements TransactionalProducer {
         this.producer.commitTransaction(TRANSACTION_TIMEOUT_MS, done),
       );
     } catch (error) {
-      await this.call('abort', (done) => this.producer.abortTransaction(TRANSACTION_TIMEOUT_MS, done)).catch(
+      const abortFailure = await this.call('abort', (done) =>
+        this.producer.abortTransaction(TRANSACTION_TIMEOUT_MS, done),
+      ).then(
         () => undefined,
+        (failure: KafkaSendError) => failure.cause as LibrdkafkaFailure,
       );
-      // produce() throws a LibrdKafkaError; the calls reject with the relay's error already.
-      throw error instanceof KafkaSendError
-        ? error
-        : this.errors.toSendError(error as LibrdkafkaFailure, 'cannot send a record');
+      // The calls reject with the relay's error already; produce() throws a LibrdKafkaError, only
+      // ERR__FATAL once the producer is in a fatal state, whose cause (ERR__FENCED: another
+      // producer of the transactional id took over) the abort reports.
+      if (error instanceof KafkaSendError) throw error;
+      const failure = error as LibrdkafkaFailure;
+      const cause =
+        this.errors.name(failure) === 'ERR__FATAL' && abortFailure?.isFatal ? abortFailure : failure;
+      throw this.errors.toSendError(cause, 'cannot send a record');
     }
   }
 
