@@ -67,7 +67,20 @@ export class CheckpointStore {
     return undefined;
   }
 
-  /** The value of the last record with this stream's key in offsets [from, end), read committed. */
+  /**
+   * The value of the last record with this stream's key in offsets [from, end), read committed.
+   *
+   * It ends on the first batch that reaches `end - 1`, so every batch must come from a run of
+   * fetches that started at or before `from`. The seek after run() starts one at `from` (kafkajs
+   * commits the seek, so a rejoin resumes there too), but kafkajs may also fetch from a position of
+   * its own choosing: before the seek applies, after its consumer crashed and restarted without
+   * it, or after the broker answered OFFSET_OUT_OF_RANGE (retention moved the log start past
+   * `from`). With `fromBeginning` each of those is the log start, never the log end: a read from
+   * the end, while other relays write to a shared topic, would end on their records having read
+   * nothing of the window. Reading from the log start costs time, not correctness: records before
+   * `from` are ignored, and the record kept is the one at the highest offset, whatever order the
+   * runs read it in.
+   */
   private async scan(
     partition: number,
     from: bigint,
@@ -80,10 +93,10 @@ export class CheckpointStore {
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
-    let latest: { value: Buffer | null } | undefined;
+    let latest: { offset: bigint; value: Buffer | null } | undefined;
     await consumer.connect();
     try {
-      await consumer.subscribe({ topics: [this.topic], fromBeginning: false });
+      await consumer.subscribe({ topics: [this.topic], fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
           () =>
@@ -111,8 +124,10 @@ export class CheckpointStore {
         consumer
           .run({
             eachMessage: async ({ partition: fetched, message }) => {
-              if (fetched !== partition || BigInt(message.offset) >= end) return;
-              if (message.key?.toString('utf8') === this.key) latest = { value: message.value };
+              const offset = BigInt(message.offset);
+              if (fetched !== partition || offset < from || offset >= end) return;
+              if (message.key?.toString('utf8') !== this.key || (latest && latest.offset > offset)) return;
+              latest = { offset, value: message.value };
             },
           })
           .then(() => consumer.seek({ topic: this.topic, partition, offset: from.toString() }))
