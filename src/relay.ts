@@ -277,7 +277,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       try {
         await this.stream(databaseUrl, sink, checkpoint, leadership.lost, onReady);
       } catch (error) {
-        if (!isFenced(error) || this.stopping.signal.aborted) throw error;
+        if (!this.transactionalId || !isFenced(error) || this.stopping.signal.aborted) throw error;
         fenced = error;
       } finally {
         await retention?.stop();

@@ -7,9 +7,24 @@ import { optionsHelp } from '../../src/config/help.js';
 import { loadConfig } from '../../src/config/load.js';
 import { OPTIONS } from '../../src/config/options.js';
 import { redactConfig } from '../../src/config/redact.js';
+import { transactionalIdOf } from '../../src/config/relay-config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const env = { DATABASE_URL: 'postgres://relay:s3cret@db:5432/app', KAFKA_BROKERS: 'k1:9092,k2:9092' };
+
+describe('transactionalIdOf', () => {
+  it('derives a transactional id per server, database and slot unless OUTBOX_TRANSACTIONAL_ID is set', () => {
+    const stream = { systemId: '7312291854281583419', database: 'app', slot: 'outbox_relay' };
+    expect(transactionalIdOf(loadConfig({ env }), stream)).toBe(
+      'outbox-relay.7312291854281583419.app.outbox_relay',
+    );
+    expect(transactionalIdOf(loadConfig({ env }), { ...stream, systemId: '7312291854281583420' })).not.toBe(
+      transactionalIdOf(loadConfig({ env }), stream),
+    );
+    const explicit = loadConfig({ env: { ...env, OUTBOX_TRANSACTIONAL_ID: 'outbox-relay.outbox_relay' } });
+    expect(transactionalIdOf(explicit, stream)).toBe('outbox-relay.outbox_relay');
+  });
+});
 
 describe('loadConfig', () => {
   it('resolves every field with documented defaults', () => {
