@@ -75,7 +75,12 @@ async function storeWithCheckpoint(options: { before: number; retention?: boolea
   const identity: StreamIdentity = { systemId: '1', database: 'app', slot: 'outbox_relay' };
   const store = new CheckpointStore(kafka, topic, checkpointKey(identity));
   const partition = await store.prepare();
-  const checkpoint = { commitLsn: parseLsn('0/1A2B3C4D'), events: 7 };
+  const checkpoint = {
+    commitLsn: parseLsn('0/1A2B3C4D'),
+    xid: 7_654,
+    commitTimeMicros: 818_000_000_000_000,
+    events: 7,
+  };
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const filler = Array.from({ length: options.before }, (_, i) => ({
