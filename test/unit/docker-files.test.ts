@@ -227,7 +227,6 @@ describe('Prometheus alerts and the Grafana dashboard', () => {
       'outbox_inflight_events',
       'outbox_publish_errors_total',
       'outbox_dlq_total',
-      'outbox_history_divergences_total',
     ]) {
       expect(charted.has(name), name).toBe(true);
     }
