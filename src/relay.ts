@@ -1,9 +1,8 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AvroStage } from './avro/stage.js';
-import { type Divergence, HistoryCheck } from './checkpoint/history-check.js';
 import type { StoredCheckpoint, StreamIdentity } from './checkpoint/kafka-checkpoint.js';
-import { eventsOf, PublishedHistory, type PublishedTransaction } from './checkpoint/published-history.js';
+import { PublishedMemory } from './checkpoint/published-memory.js';
 import { redactConfig } from './config/redact.js';
 import {
   isExactlyOnce,
@@ -29,9 +28,8 @@ import { connectMetadata } from './replication/metadata-client.js';
 import { endClient } from './replication/pg-internals.js';
 import { checkSlot, preflight } from './replication/preflight.js';
 import { resolvePrimary } from './replication/primary.js';
-import { ReplicationStream, type StreamOrigin } from './replication/stream.js';
+import { ReplicationStream } from './replication/stream.js';
 import { readStreamIdentity } from './replication/stream-identity.js';
-import { sameTransaction, type TransactionIdentity } from './replication/transaction-identity.js';
 import { ReplicationSession } from './session.js';
 
 const APPLICATION_NAME = 'outbox-relay';
@@ -54,10 +52,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   private currentState: RelayState = 'starting';
   private confirmedLsn: Lsn = ZERO_LSN;
   private confirmedCommitTimeMs: number | undefined;
-  /** At-least-once: what this process published, skipped after a reconnect once the server's history proves it. */
-  private readonly published = new PublishedHistory();
-  /** Exactly-once: a checkpoint's transaction the server's history was found not to have. */
-  private distrusted: TransactionIdentity | undefined;
+  private readonly memory: PublishedMemory;
   private started: Promise<void> | undefined;
   private finished: Promise<void> | undefined;
   /** Exactly-once: the Kafka transactional.id of this relay's producers. */
@@ -69,6 +64,9 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   ) {
     super();
     this.layout = layoutFromConfig(config);
+    this.memory = new PublishedMemory(isExactlyOnce(config), logger, (divergence) =>
+      this.emit('history:diverged', divergence),
+    );
     this.stopSignal = new Promise((resolve) =>
       this.stopping.signal.addEventListener('abort', () => resolve()),
     );
@@ -383,7 +381,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     });
     const origin = await stream.connect();
     this.confirmedLsn = origin.slotConfirmed;
-    const history = this.historyCheck(origin, checkpoint);
+    const history = this.memory.check(origin, checkpoint);
     const session = new ReplicationSession(
       stream,
       sink,
@@ -401,7 +399,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
         deadLettered: (reason) => this.emit('event:dead-lettered', reason),
         skipped: () => this.emit('event:skipped'),
         published: (transaction) => {
-          if (!isExactlyOnce(this.config)) this.published.record(transaction);
+          this.memory.record(transaction);
         },
       },
       origin,
@@ -418,97 +416,6 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     });
   }
 
-  /**
-   * What the session may leave out: what this process published (at-least-once) or the Kafka
-   * checkpoint (exactly-once), as far as the server's stream proves it is this server's history.
-   */
-  private historyCheck(origin: StreamOrigin, checkpoint: StoredCheckpoint | undefined): HistoryCheck {
-    const serverEnd = formatLsn(origin.serverEnd);
-    if (origin.slotConfirmed > origin.serverEnd) {
-      this.logger.error(
-        { slot: this.config.slot, confirmed: formatLsn(origin.slotConfirmed), serverEnd },
-        "the slot's confirmed position lies beyond this server's own WAL (it was confirmed on another history, " +
-          'by an older relay or another consumer): the server will not send transactions it commits below it. ' +
-          'Publish them with `outbox-relay replay`, or recreate the slot (`outbox-relay init` after dropping it)',
-      );
-    }
-    const remembered = this.remembered(checkpoint);
-    const check = new HistoryCheck(
-      remembered,
-      { resumesAt: origin.slotConfirmed, serverEnd: origin.serverEnd },
-      {
-        proven: () => {
-          const newest = remembered.at(-1);
-          this.logger.info(
-            { through: newest && describeTransaction(newest), serverEnd },
-            "the server's history has what was published: events the broker has already were left out",
-          );
-        },
-        diverged: (divergence) => this.diverged(divergence, serverEnd),
-      },
-    );
-    if (check.diverged) this.forget(remembered.at(-1));
-    return check;
-  }
-
-  private remembered(checkpoint: StoredCheckpoint | undefined): readonly PublishedTransaction[] {
-    if (!isExactlyOnce(this.config)) return this.published.snapshot();
-    if (!checkpoint) {
-      this.logger.info('no checkpoint in Kafka: streaming from the slot');
-      return [];
-    }
-    if ('unprovable' in checkpoint) {
-      this.logger.warn(
-        { checkpoint: checkpoint.commitLsn },
-        'the Kafka checkpoint was written by an older relay and does not name its transaction, so it cannot be ' +
-          "proven to belong to this server's history: ignored once (events since the slot's confirmed position are sent again)",
-      );
-      return [];
-    }
-    if (this.distrusted && sameTransaction(this.distrusted, checkpoint)) {
-      this.logger.warn(
-        { checkpoint: describeTransaction(checkpoint) },
-        "the Kafka checkpoint belongs to another history than this server's: ignored",
-      );
-      return [];
-    }
-    this.logger.info(
-      { checkpoint: describeTransaction(checkpoint) },
-      'resuming after the last committed Kafka transaction, once the stream shows it',
-    );
-    return [checkpoint];
-  }
-
-  /** Told what was published from a history the server does not have: forget it, report it. */
-  private diverged(divergence: Divergence, serverEnd: string): void {
-    this.forget(divergence.missing.at(-1));
-    const { missing, lastCommon } = divergence;
-    const first = missing[0];
-    const last = missing.at(-1);
-    this.logger.error(
-      {
-        reason: divergence.reason,
-        seenAt: formatLsn(divergence.seenAt),
-        serverEnd,
-        lastCommon: lastCommon && describeTransaction(lastCommon),
-        missingTransactions: missing.length,
-        missingEvents: eventsOf(missing),
-        missingFrom: first && describeTransaction(first),
-        missingTo: last && describeTransaction(last),
-      },
-      "the server's WAL history does not have transactions whose events are in Kafka (a restore, a point-in-time " +
-        'recovery or a failover to a standby that lagged): their business changes were lost with that history. ' +
-        "Nothing was skipped: every transaction of this server's history is sent. Reconcile the events listed",
-    );
-    this.emit('history:diverged', divergence);
-  }
-
-  /** What was published from another history: none of it may be left out again. */
-  private forget(newest: TransactionIdentity | undefined): void {
-    this.published.clear();
-    if (isExactlyOnce(this.config) && newest) this.distrusted = newest;
-  }
-
   private setState(state: RelayState): void {
     if (state === this.currentState) return;
     // Once stopping, never back to streaming (Kafka may recover during the drain).
@@ -518,10 +425,6 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     this.logger.debug({ state, previous }, 'state changed');
     this.emit('state:changed', state, previous);
   }
-}
-
-function describeTransaction({ commitLsn, xid }: TransactionIdentity): string {
-  return `xid ${xid} at ${formatLsn(commitLsn)}`;
 }
 
 /** Resolves `lost` when the leader connection dies: whoever holds the lock next may stream. */
