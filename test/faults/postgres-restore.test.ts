@@ -11,6 +11,8 @@ import { slotProgress, waitUntilConfirmed, walEnd } from '../support/slot-progre
 import { waitFor } from '../support/wait-for.js';
 
 const SNAPSHOT = 'before-checkpoint';
+/** Two copies of the data directory, 5,000 events, and a minute of waiting for rows a fault may cost. */
+const TIMEOUT_MS = 180_000;
 
 /** How many times the relay has logged that it streams: a new session is one more. */
 const sessions = (relay: RelayProcess) => relay.output().split('"msg":"streaming"').length - 1;
@@ -98,5 +100,6 @@ describe('fault: PostgreSQL restored from a data-directory copy taken before the
         await relay.exited;
       }
     },
+    TIMEOUT_MS,
   );
 });
