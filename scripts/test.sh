@@ -49,6 +49,7 @@ echo "vitest finished in $(since "$start")"
 PG_MATRIX_TESTS=(
   test/integration/delivery.test.ts test/integration/crash.test.ts test/integration/idle-outbox.test.ts
   test/integration/bad-input.test.ts test/integration/failover-slots.test.ts test/faults/postgres-failover.test.ts
+  test/faults/postgres-async-failover.test.ts
 )
 if $local_stack && (($# == 0)); then
   for version in ${PG_MATRIX_VERSIONS:-16 17 18}; do

@@ -3,7 +3,9 @@
 # directory taken with the primary stopped cleanly, streaming from the primary's physical slot
 # standby_slot. On PostgreSQL 17+ it synchronizes failover slots (sync_replication_slots = on) and the
 # primary holds logical decoding back to what it has flushed (synchronized_standby_slots); `standby-up
-# plain` leaves both out, as a standby set up before failover slots existed.
+# async` synchronizes the slots without holding decoding back (a primary may then confirm positions the
+# standby never received: issue 25), and `standby-up plain` leaves both out, as a standby set up before
+# failover slots existed. `standby-detach` cuts the standby's WAL receiver: it falls behind from then on.
 # Sourced by scripts/stack.sh, which defines the settings (ports, paths) these functions use.
 # shellcheck shell=bash disable=SC2154
 
@@ -13,10 +15,14 @@ primary_sql() {
   "$PG_CLIENT_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$PG_HOME/sock" -p "$PG_PORT" -U postgres -d postgres -c "$1"
 }
 
-# standby_up [plain]: prints the standby's URL.
+standby_sql() {
+  "$PG_CLIENT_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$(readlink -f "$STACK/standby")/sock" -p "$STANDBY_PORT" -U postgres -d postgres -c "$1"
+}
+
+# standby_up [async|plain]: prints the standby's URL.
 standby_up() {
   local mode=${1:-sync} major start home deadline
-  [[ $mode =~ ^(sync|plain)$ ]] || die "standby-up takes 'plain' or nothing: got '$mode'"
+  [[ $mode =~ ^(sync|async|plain)$ ]] || die "standby-up takes 'async', 'plain' or nothing: got '$mode'"
   pg_running "$PG_HOME" || die "the primary is not running: 'npm run stack -- up' first"
   major=$(pg_major "$PG_BIN")
   [[ $mode == plain || $major -ge 17 ]] ||
@@ -35,7 +41,7 @@ standby_up() {
     echo "primary_conninfo = 'host=127.0.0.1 port=$PG_PORT user=$PG_ROLE password=$PG_PASSWORD dbname=$PG_DATABASE application_name=stack_standby'"
     echo "primary_slot_name = '$STANDBY_SLOT'"
     echo "hot_standby_feedback = on"
-    [[ $mode == sync ]] && echo "sync_replication_slots = on"
+    [[ $mode != plain ]] && echo "sync_replication_slots = on"
   } >>"$home/data/stack.conf"
   if [[ $mode == sync ]]; then
     primary_sql "ALTER SYSTEM SET synchronized_standby_slots = '$STANDBY_SLOT'" >/dev/null
@@ -79,6 +85,21 @@ standby_down() {
     primary_sql "SELECT pg_reload_conf()" >/dev/null
   fi
   primary_sql "SELECT pg_drop_replication_slot('$STANDBY_SLOT') FROM pg_replication_slots WHERE slot_name = '$STANDBY_SLOT' AND NOT active" >/dev/null
+}
+
+# The standby stops receiving WAL (and synchronizing slots): primary_conninfo emptied, reloaded. It stays
+# a hot standby at the position it had, until promoted or removed.
+standby_detach() {
+  local deadline
+  [[ -f $STACK/standby/data/standby.signal ]] || die "no standby to detach: 'npm run stack -- standby-up' first"
+  standby_sql "ALTER SYSTEM SET primary_conninfo = ''" >/dev/null
+  standby_sql "SELECT pg_reload_conf()" >/dev/null
+  deadline=$((SECONDS + READY_TIMEOUT_S))
+  until [[ $(standby_sql "SELECT count(*) FROM pg_stat_wal_receiver") == 0 ]]; do
+    ((SECONDS < deadline)) || die "the standby's WAL receiver still runs after primary_conninfo = ''"
+    sleep 0.3
+  done
+  log "standby detached at $(standby_sql "SELECT pg_last_wal_replay_lsn()"): it receives no more WAL"
 }
 
 standby_promote() {

@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ContinuousWriter } from '../support/continuous-writer.js';
+import { queryRows as query } from '../support/database.js';
 import { allIdsSeen, checkDelivery } from '../support/delivery-check.js';
 import { expectNoLoss } from '../support/fault-run.js';
 import { recordFault } from '../support/fault-summary.js';
@@ -8,29 +8,8 @@ import { consumeAll } from '../support/kafka.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
 import { runRelayCommand, startRelayProcess } from '../support/relay-process.js';
 import { serviceUrls, stackCommand } from '../support/services.js';
+import { primaryAndStandbyUrl, withPort } from '../support/standby-urls.js';
 import { waitFor } from '../support/wait-for.js';
-
-const STANDBY_PORT = 54330;
-
-async function query<T extends pg.QueryResultRow>(
-  url: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-const withPort = (url: string, port: number) => {
-  const parsed = new URL(url);
-  parsed.port = String(port);
-  return parsed.toString();
-};
 
 /**
  * PostgreSQL 17+ failover: a primary with a physical standby (scripts/stack/standby.sh), the
@@ -69,14 +48,12 @@ describe('fault: PostgreSQL primary crashed, standby promoted (failover slots)',
           context.skip(`needs the local stack on PostgreSQL 17+ (STACK_PG_VERSION=17), not ${major}`);
         }
         const standbyUrl = await stackCommand('standby-up', ...(mode === 'plain' ? ['plain'] : []));
+        const standbyPort = Number(new URL(standbyUrl).port);
         fixture = await createOutboxFixture(`failover_${mode}`);
         const primaryUrl = fixture.databaseUrl;
         const database = new URL(primaryUrl).pathname;
-        const both =
-          primaryUrl.replace(/@([^/]+)\//, (_, host: string) => `@${host},127.0.0.1:${STANDBY_PORT}/`) +
-          '?target_session_attrs=read-write';
-        const newPrimary = withPort(primaryUrl, STANDBY_PORT);
-        expect(new URL(standbyUrl).port).toBe(String(STANDBY_PORT));
+        const both = primaryAndStandbyUrl(primaryUrl, standbyPort);
+        const newPrimary = withPort(primaryUrl, standbyPort);
         const relay = startRelayProcess(['run'], {
           ...fixture.env,
           DATABASE_URL: both,

@@ -94,3 +94,12 @@ export function allIdsSeen(ids: Iterable<string>): (received: readonly ConsumedR
     return missing.size === 0;
   };
 }
+
+/** "delivered/written" of some of the events, for a fault summary: which ones a fault cost. */
+export function deliveredShare(
+  events: readonly { id: string }[],
+  records: readonly ConsumedRecord[],
+): string {
+  const ids = new Set(records.map((record) => record.headers.id));
+  return `${events.filter((event) => ids.has(event.id)).length}/${events.length}`;
+}

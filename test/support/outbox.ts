@@ -109,6 +109,28 @@ export class OutboxWriter {
 }
 
 /**
+ * `transactions` transactions of `size` events each, over 100 aggregates of `aggregateType`, on a
+ * connection of their own (the server may be a different one since the last call); in commit order.
+ */
+export async function writeTransactions(
+  databaseUrl: string,
+  transactions: number,
+  size: number,
+  aggregateType = 'fault',
+): Promise<WrittenEvent[]> {
+  const writer = await OutboxWriter.connect(databaseUrl);
+  try {
+    const written: WrittenEvent[] = [];
+    for (let n = 0; n < transactions; n++) {
+      written.push(...(await writer.transaction(size, { aggregateType, aggregates: 100, offset: n * size })));
+    }
+    return written;
+  } finally {
+    await writer.close();
+  }
+}
+
+/**
  * The Kafka client under test: the default, or the one a vitest project sets (vitest.config.ts
  * runs the delivery, crash and fault tests once per client).
  */
