@@ -101,6 +101,10 @@ describe('fault: failover to an asynchronous standby that lagged (issue 25)', ()
           const mark = await walEnd(newPrimary);
           const during = await writeTransactions(newPrimary, 5, 10);
           await waitUntilConfirmed(newPrimary, slot, mark);
+          const divergence = following
+            .output()
+            .split('\n')
+            .find((line) => line.includes('does not have transactions whose events are in Kafka'));
           relay.kill('SIGKILL');
           expect(await relay.exited).toBe('SIGKILL');
           const slotAfterFailover = await slotProgress(newPrimary, slot);
@@ -126,6 +130,12 @@ describe('fault: failover to an asynchronous standby that lagged (issue 25)', ()
             walEnd: slotAfterFailover.walEnd,
           });
           expect(expectNoLoss(report)).toEqual([]);
+          // The relay that followed the failover named what Kafka has and the new primary lacks.
+          expect(divergence, 'the divergence reported').toBeDefined();
+          expect(JSON.parse(divergence ?? '{}')).toMatchObject({
+            level: 50,
+            missingEvents: lostWithPrimary.length,
+          });
         } finally {
           relay?.kill('SIGTERM');
           await relay?.exited;

@@ -61,6 +61,7 @@ describe('fault: PostgreSQL restored from a data-directory copy taken before the
         const lost = await writeTransactions(url, 50, 100);
         await waitUntilConfirmed(url, fixture.slot, await walEnd(url));
         let during: WrittenEvent[] = [];
+        let facedRestore = '';
         if (exactlyOnce) {
           relay.kill('SIGTERM');
           expect(await relay.exited).toBe(0);
@@ -75,6 +76,7 @@ describe('fault: PostgreSQL restored from a data-directory copy taken before the
           const mark = await walEnd(url);
           during = await writeTransactions(url, 5, 10);
           await waitUntilConfirmed(url, fixture.slot, mark);
+          facedRestore = relay.output();
           relay.kill('SIGKILL');
           expect(await relay.exited).toBe('SIGKILL');
           relay = startRelayProcess(['run'], env);
@@ -95,6 +97,15 @@ describe('fault: PostgreSQL restored from a data-directory copy taken before the
           walEnd: slot.walEnd,
         });
         expect(expectNoLoss(report)).toEqual([]);
+        // The relay that met the restored server said what Kafka has and the database lost.
+        const divergence = (facedRestore || relay.output())
+          .split('\n')
+          .find((line) => line.includes('does not have transactions whose events are in Kafka'));
+        expect(divergence, 'the divergence reported').toBeDefined();
+        expect(JSON.parse(divergence ?? '{}')).toMatchObject({
+          level: 50,
+          missingEvents: expect.any(Number),
+        });
       } finally {
         relay.kill('SIGTERM');
         await relay.exited;
