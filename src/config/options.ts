@@ -42,7 +42,11 @@ export interface OptionSpec<K extends keyof RelayConfig = keyof RelayConfig> {
   readonly parse: Parser<RelayConfig[K]>;
   /** Undefined: required. A preset may override it (presets.ts). */
   readonly fallback: RelayConfig[K] | undefined;
-  readonly secret?: boolean;
+  /**
+   * 'value': the whole value is secret (a password); 'credentials-in-url': a URL whose user info and
+   * password parameters are. No output shows either (src/config/redact.ts).
+   */
+  readonly secret?: 'value' | 'credentials-in-url';
   readonly description: string;
 }
 
@@ -58,8 +62,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'DATABASE_URL',
     parse: postgresUrl,
     fallback: undefined,
-    secret: true,
-    description: 'PostgreSQL URL of the database holding the outbox; the role needs REPLICATION',
+    secret: 'credentials-in-url',
+    description:
+      'PostgreSQL URL of the database holding the outbox; the role needs REPLICATION. Its passwords (user info, ?password=, sslpassword=) are never shown',
   }),
   option({
     key: 'kafkaBrokers',
@@ -230,6 +235,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'OUTBOX_SCHEMA_REGISTRY_URL',
     parse: httpUrl,
     fallback: '',
+    secret: 'credentials-in-url',
     description: 'Confluent-compatible Schema Registry (http[s]://host:port[/path]); required for avro',
   }),
   option({
@@ -244,7 +250,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'OUTBOX_SCHEMA_REGISTRY_PASSWORD',
     parse: text,
     fallback: '',
-    secret: true,
+    secret: 'value',
     description: 'Schema Registry basic-auth password (never logged)',
   }),
   option({
@@ -482,7 +488,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'OUTBOX_KAFKA_SSL_KEY_PASSWORD',
     parse: text,
     fallback: '',
-    secret: true,
+    secret: 'value',
     description: 'Password of an encrypted OUTBOX_KAFKA_SSL_KEY_FILE (never logged)',
   }),
   option({
@@ -504,7 +510,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'OUTBOX_KAFKA_SASL_PASSWORD',
     parse: text,
     fallback: '',
-    secret: true,
+    secret: 'value',
     description: 'SASL password (never logged)',
   }),
   option({
@@ -539,7 +545,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'metricsHost',
     env: 'OUTBOX_METRICS_HOST',
     parse: nonEmpty,
-    fallback: '0.0.0.0',
-    description: 'Address the HTTP server listens on',
+    fallback: '127.0.0.1',
+    description:
+      'Address the HTTP server listens on: this host only by default, as /status answers anyone (0.0.0.0: every interface; the container image sets it)',
   }),
 ];

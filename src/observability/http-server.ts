@@ -23,10 +23,18 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** A plain node:http server: four read-only routes do not need a framework. */
-export async function startHttpServer(listen: Listen, routes: Routes, logger: Logger): Promise<HttpServer> {
+/**
+ * A plain node:http server: four read-only routes do not need a framework. Every body it sends
+ * goes through `scrub` (secretScrubber): its routes answer anyone who can reach the port.
+ */
+export async function startHttpServer(
+  listen: Listen,
+  routes: Routes,
+  logger: Logger,
+  scrub: (text: string) => string,
+): Promise<HttpServer> {
   const server = createServer((request, response) => {
-    void answer(routes, request, response, logger);
+    void answer(routes, request, response, logger, scrub);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(listen, error)));
@@ -52,6 +60,7 @@ async function answer(
   request: IncomingMessage,
   response: ServerResponse,
   logger: Logger,
+  scrub: (text: string) => string,
 ): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://localhost').pathname;
   const handler = routes.get(path);
@@ -69,12 +78,13 @@ async function answer(
       reply = text(500, errorMessage(error));
     }
   }
+  const body = scrub(reply.body);
   response.writeHead(reply.status, {
     'Content-Type': reply.contentType,
     'Cache-Control': 'no-store',
-    'Content-Length': Buffer.byteLength(reply.body),
+    'Content-Length': Buffer.byteLength(body),
   });
-  response.end(request.method === 'HEAD' ? undefined : reply.body);
+  response.end(request.method === 'HEAD' ? undefined : body);
 }
 
 export function text(status: number, body: string): Reply {

@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
-import { scrubSecrets } from '../config/redact.js';
-import type { LogLevel, RelayConfig } from '../config/relay-config.js';
-import { lineScrubber, REDACTED, SECRET_KEYS, sanitize, urlSecrets } from './log-sanitize.js';
+import { REDACTED, SECRET_KEYS, scrubSecrets, secretScrubber } from '../config/redact.js';
+import type { LogLevel } from '../config/relay-config.js';
+import { sanitize } from './log-sanitize.js';
 
 /** pino's own redaction, the fast first pass for the usual shapes (one level deep). */
-const REDACTED_PATHS = [...SECRET_KEYS].flatMap((key) => [key, `*.${key}`]);
+const REDACTED_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`]);
 
 /** Errors nested in errors deeper than this are not written out. */
 const MAX_ERROR_NESTING = 3;
@@ -15,7 +15,7 @@ export interface LoggerOptions {
   /** Human-readable lines. Also chosen when stdout is a terminal; pipe the output to get JSON there. */
   readonly pretty: boolean;
   readonly destination?: pino.DestinationStream;
-  /** Secret values censored wherever they appear in a line (see configSecrets). */
+  /** Secret values censored wherever they appear in a line (secretValues of src/config/redact.ts). */
   readonly secrets?: readonly string[];
   /** Whether stdout is a terminal; process.stdout.isTTY unless given (tests). */
   readonly tty?: boolean;
@@ -23,8 +23,8 @@ export interface LoggerOptions {
 
 /**
  * The relay's logger. Secrets are kept out at three levels: pino's redact paths, a deep
- * sanitize of every logged object and error (keys and URL passwords), and a scrub of each
- * serialized line for URL passwords and the configured secret values.
+ * sanitize of every logged object and error (secret keys, and secrets in strings), and a scrub of
+ * each serialized line for secrets in text and the configured secret values (secretScrubber).
  */
 export function createLogger(options: LoggerOptions): Logger {
   const config: pino.LoggerOptions = {
@@ -46,7 +46,7 @@ export function createLogger(options: LoggerOptions): Logger {
         const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubSecrets(arg) : arg));
         method.apply(this, scrubbed as Parameters<typeof method>);
       },
-      streamWrite: lineScrubber(options.secrets ?? []),
+      streamWrite: secretScrubber(options.secrets ?? []),
     },
   };
   if (options.destination) return pino(config, options.destination);
@@ -62,18 +62,6 @@ export function createLogger(options: LoggerOptions): Logger {
 /** --pretty or OUTBOX_LOG_PRETTY, or a person at a terminal; JSON lines when piped or collected. */
 export function wantsPretty(options: Pick<LoggerOptions, 'pretty' | 'tty'>): boolean {
   return options.pretty || (options.tty ?? process.stdout.isTTY === true);
-}
-
-/** The secret values in a configuration, for LoggerOptions.secrets. */
-export function configSecrets(config: RelayConfig): string[] {
-  const secrets = [
-    ...urlSecrets(config.databaseUrl),
-    ...urlSecrets(config.schemaRegistryUrl),
-    config.kafkaSaslPassword,
-    config.kafkaSslKeyPassword,
-    config.schemaRegistryPassword,
-  ];
-  return [...new Set(secrets.filter(Boolean))];
 }
 
 function serializeError(error: unknown, nesting: number): unknown {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { slotStatus } from '../cli/commands/status.js';
+import { secretScrubber, secretValues } from '../config/redact.js';
 import type { RelayConfig } from '../config/relay-config.js';
 import { connectMetadata } from '../replication/metadata-client.js';
 import { type Listen, startHttpServer } from './http-server.js';
@@ -67,6 +68,7 @@ export async function startObservability(
         slotStatus: () => connection.use((client) => slotStatus(client, config)),
       }),
       logger.child({ component: 'http' }),
+      secretScrubber(secretValues(config)),
     );
   } catch (error) {
     detachLog();

@@ -1,6 +1,5 @@
 import type { Registry } from 'prom-client';
 import type { StatusReport } from '../cli/commands/status.js';
-import { scrubSecrets } from '../config/redact.js';
 import { errorMessage } from '../errors.js';
 import { formatLsn } from '../replication/lsn.js';
 import { json, type Reply, type Routes, text } from './http-server.js';
@@ -49,6 +48,6 @@ async function statusReply({ relay, slotStatus }: RouteSources): Promise<Reply> 
     return json(200, { ...(await slotStatus()), relay: view });
   } catch (error) {
     // The relay's own view is still worth having when the database is not reachable.
-    return json(503, { error: scrubSecrets(errorMessage(error)), relay: view });
+    return json(503, { error: errorMessage(error), relay: view });
   }
 }

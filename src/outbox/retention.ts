@@ -4,6 +4,7 @@ import type { RelayConfig } from '../config/relay-config.js';
 import { sleep } from '../lifecycle/backoff.js';
 import { type Lsn, parseLsn } from '../replication/lsn.js';
 import type { OutboxPartitions } from './partitions.js';
+import { horizonParameter, horizonUsable, insertedBefore } from './transaction-horizon.js';
 
 /** What a retention round reports to the relay that runs it. */
 export interface RetentionHooks {
@@ -14,27 +15,34 @@ export interface RetentionHooks {
   failed(error: unknown): void;
 }
 
-/** The server's snapshot and its WAL position, noted together. */
+/** A snapshot's horizon (its xmin: every transaction id below it had ended) and the WAL insert position read after it. */
 interface SnapshotMark {
-  readonly snapshot: string;
+  readonly horizon: bigint;
   readonly lsn: Lsn;
 }
 
 /** Between two DELETE statements of a round: vacuum and the application's writes get their turn. */
 const PAUSE_BETWEEN_BATCHES_MS = 100;
-const EPOCH = 1n << 32n;
 /** Snapshots noted while the slot confirms nothing (a relay stuck for days): the oldest go first. */
 const MAX_MARKS = 1_000;
 
 /**
  * OUTBOX_RETENTION: deletes rows older than the retention, in batches, and never a row whose
  * transaction the slot has not confirmed. A row's age says nothing about that (a transaction may
- * commit long after its rows were stamped, and Kafka may be down for longer than the retention),
- * so each round notes the server's current snapshot and WAL position together. Every transaction
- * visible in that snapshot committed before that position; once the slot's confirmed_flush_lsn
- * has passed the position, every one of them is in Kafka. A round deletes only rows whose
- * inserting transaction (xmin) is visible in the newest snapshot the slot has passed. Deletes
- * are not published: the publication publishes inserts only.
+ * commit long after its rows were stamped, and Kafka may be down for longer than the retention).
+ * The rule: a row is deleted only when its inserting transaction had ended before a snapshot whose
+ * WAL position the slot has confirmed. Each round notes its snapshot's horizon (pg_snapshot_xmin:
+ * every transaction id below it had ended; transaction-horizon.ts says why subtransactions too)
+ * and then the WAL insert position (pg_current_wal_insert_lsn, read after the snapshot in the same
+ * statement). A transaction leaves the running set only after its commit record is inserted, so
+ * every one below the horizon committed before that position, even with synchronous_commit = off
+ * (pg_current_wal_lsn, the write position, can be behind such a commit). Once the slot's
+ * confirmed_flush_lsn has passed the position, all of them are in Kafka, and a round deletes rows
+ * whose xmin precedes the horizon of the newest mark the slot has passed. A transaction that began
+ * after the snapshot, or was still running, is at or above the horizon: its rows wait for a later
+ * mark. A transaction left open (idle in transaction, a forgotten prepared transaction, on any
+ * database of the server) holds the horizon back, as it holds back VACUUM. Deletes are not
+ * published: the publication publishes inserts only.
  */
 export class RetentionJob {
   private readonly marks: SnapshotMark[] = [];
@@ -56,9 +64,9 @@ export class RetentionJob {
     const timestamp = quoteIdentifier(config.timestampColumn);
     this.deleteStatement = `DELETE FROM ${this.table} WHERE ${id} IN (
         SELECT ${id} FROM ${this.table}
-         WHERE ${timestamp} < now() - make_interval(secs => $4)
-           AND ${confirmedRow(1, 2, 3)}
-         LIMIT $5)`;
+         WHERE ${timestamp} < now() - make_interval(secs => $2)
+           AND ${insertedBefore(1)}
+         LIMIT $3)`;
     // A partitioned table has no storage of its own: its size is its partitions'.
     this.statsStatement = `SELECT (SELECT sum(pg_total_relation_size(relid))
                                      FROM pg_partition_tree($1::regclass)) AS bytes,
@@ -87,8 +95,16 @@ export class RetentionJob {
 
   /** Notes a snapshot, then deletes what the newest snapshot the slot has passed allows. */
   async round(): Promise<void> {
-    const { rows } = await this.client.query<{ snapshot: string; lsn: string; confirmed: string | null }>(
-      `SELECT pg_current_snapshot()::text AS snapshot, pg_current_wal_lsn()::text AS lsn,
+    // Both pg_current_snapshot() calls return the statement's snapshot, taken before the insert position is read.
+    const { rows } = await this.client.query<{
+      horizon: string;
+      next: string;
+      lsn: string;
+      confirmed: string | null;
+    }>(
+      `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon,
+              pg_snapshot_xmax(pg_current_snapshot())::text AS next,
+              pg_current_wal_insert_lsn()::text AS lsn,
               (SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1) AS confirmed`,
       [this.config.slot],
     );
@@ -96,13 +112,14 @@ export class RetentionJob {
     if (!now) return;
     const confirmed = now.confirmed === null ? undefined : parseLsn(now.confirmed);
     const passed = this.takePassed(confirmed);
-    this.marks.push({ snapshot: now.snapshot, lsn: parseLsn(now.lsn) });
+    this.marks.push({ horizon: BigInt(now.horizon), lsn: parseLsn(now.lsn) });
     if (this.marks.length > MAX_MARKS) this.marks.shift();
     await this.partitions?.ensure(Date.now());
-    if (passed && this.config.retentionMs > 0) {
-      const visibility = snapshotParameters(passed.snapshot, now.snapshot);
-      if (this.partitions) await this.dropExpiredPartitions(visibility);
-      await this.deleteVisibleIn(visibility);
+    // A mark passed only after a billion more transaction ids is not used: a newer one will pass.
+    if (passed && this.config.retentionMs > 0 && horizonUsable(passed.horizon, BigInt(now.next))) {
+      const horizon = horizonParameter(passed.horizon);
+      if (this.partitions) await this.dropExpiredPartitions(horizon);
+      await this.deleteInsertedBefore(horizon);
     }
     const stats = await this.client.query<{ bytes: string; age: number }>(this.statsStatement, [this.table]);
     const [row] = stats.rows;
@@ -118,24 +135,24 @@ export class RetentionJob {
     return passed;
   }
 
-  private async dropExpiredPartitions(visibility: readonly string[]): Promise<void> {
+  private async dropExpiredPartitions(horizon: string): Promise<void> {
     const partitions = this.partitions as OutboxPartitions;
     const cutoff = new Date(Date.now() - this.config.retentionMs);
     const dropped = await partitions.dropExpired(cutoff, async (partition) => {
       const { rows } = await this.client.query(
-        `SELECT 1 FROM ${partition} WHERE NOT ${confirmedRow(1, 2, 3)} LIMIT 1`,
-        [...visibility],
+        `SELECT 1 FROM ${partition} WHERE NOT ${insertedBefore(1)} LIMIT 1`,
+        [horizon],
       );
       return rows.length > 0;
     });
     for (const name of dropped) this.hooks.droppedPartition(name);
   }
 
-  private async deleteVisibleIn(visibility: readonly string[]): Promise<void> {
+  private async deleteInsertedBefore(horizon: string): Promise<void> {
     const seconds = this.config.retentionMs / 1000;
     for (;;) {
       const { rowCount } = await this.client.query(this.deleteStatement, [
-        ...visibility,
+        horizon,
         seconds,
         this.config.retentionBatchRows,
       ]);
@@ -145,23 +162,4 @@ export class RetentionJob {
       await sleep(PAUSE_BETWEEN_BATCHES_MS, this.stopping.signal);
     }
   }
-}
-
-/**
- * The parameters of confirmedRow: the snapshot the slot has passed, and the epoch and xmax of the
- * current one. xmin is 32 bits and pg_visible_in_snapshot wants the full transaction id; every
- * row's xmin is below the current xmax (not the passed snapshot's: rows come after it too).
- */
-export function snapshotParameters(passed: string, current: string): string[] {
-  const xmax = BigInt(current.split(':')[1] ?? '0');
-  return [passed, ((xmax / EPOCH) * EPOCH).toString(), xmax.toString()];
-}
-
-/**
- * SQL true for a row inserted by a transaction visible in the snapshot $snapshot: its xmin taken
- * in the current epoch ($epoch), one less for an xmin at or above the current xmax ($xmax).
- */
-export function confirmedRow(snapshot: number, epoch: number, xmax: number): string {
-  const full = `$${epoch}::bigint + xmin::text::bigint`;
-  return `pg_visible_in_snapshot((CASE WHEN ${full} >= $${xmax}::bigint THEN GREATEST(${full} - ${EPOCH}, 3) ELSE ${full} END)::text::xid8, $${snapshot}::pg_snapshot)`;
 }

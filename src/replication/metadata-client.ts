@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { roleOf } from '../config/postgres-url.js';
-import { redactUrl } from '../config/redact.js';
+import { scrubSecrets } from '../config/redact.js';
 import { classifyPgError } from './pg-errors.js';
 import { resolvePrimary } from './primary.js';
 
@@ -30,8 +30,9 @@ export async function connectMetadata(
     return client;
   } catch (error) {
     await client.end().catch(() => undefined);
-    const classified = classifyPgError(error, `PostgreSQL at ${redactUrl(databaseUrl)}`, roleOf(databaseUrl));
-    classified.message = `cannot connect to PostgreSQL at ${redactUrl(databaseUrl)}: ${classified.message}`;
+    const where = `PostgreSQL at ${scrubSecrets(databaseUrl)}`;
+    const classified = classifyPgError(error, where, roleOf(databaseUrl));
+    classified.message = `cannot connect to ${where}: ${classified.message}`;
     throw classified;
   }
 }

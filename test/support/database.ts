@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { serviceUrls } from './services.js';
 import { waitFor } from './wait-for.js';
@@ -30,6 +31,22 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
       dropped ??= dropDatabase(adminUrl, url.toString(), name);
       return dropped;
     },
+  };
+}
+
+/**
+ * The local stack's superuser over its unix socket (trusted there: scripts/stack/postgres.sh), for
+ * what the services' role may not do, such as creating a REPLICATION role. Only on the local stack.
+ */
+export function stackSuperuser(): pg.ClientConfig {
+  const { databaseUrl, kind } = serviceUrls();
+  if (kind !== 'local-stack')
+    throw new Error(`the superuser is reachable on the local stack only, not on ${kind} services`);
+  return {
+    host: fileURLToPath(new URL('../../.stack/pg/sock', import.meta.url)),
+    port: Number(new URL(databaseUrl).port),
+    user: 'postgres',
+    database: 'postgres',
   };
 }
 

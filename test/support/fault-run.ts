@@ -4,20 +4,29 @@ import { consumeAll } from './kafka.js';
 import { TEST_DELIVERY, type WrittenEvent } from './outbox.js';
 import type { OutboxFixture } from './relay-harness.js';
 
-/** A continuous writer on the fixture's outbox, and the independent check at the end. */
+/** Another writer of the run's aggregate type, on aggregate ids of its own. */
+export interface EventWriter {
+  stop(): Promise<WrittenEvent[]>;
+}
+
+/** A continuous writer on the fixture's outbox (and any others), and the independent check at the end. */
 export class FaultRun {
   readonly writer: ContinuousWriter;
 
   constructor(
     private readonly fixture: OutboxFixture,
     private readonly aggregateType = 'fault',
+    private readonly others: readonly EventWriter[] = [],
   ) {
     this.writer = new ContinuousWriter(fixture.databaseUrl, { aggregateType, aggregates: 500, pauseMs: 5 });
   }
 
   /** Stops writing, waits until Kafka holds every committed id, and compares. */
   async finish(timeoutMs = 180_000): Promise<{ written: WrittenEvent[]; report: DeliveryReport }> {
-    const written = await this.writer.stop();
+    const written = [
+      ...(await this.writer.stop()),
+      ...(await Promise.all(this.others.map((other) => other.stop()))).flat(),
+    ];
     const records = await consumeAll(this.fixture.kafkaBrokers, [this.fixture.topic(this.aggregateType)], {
       until: allIdsSeen(written.map((event) => event.id)),
       timeoutMs,

@@ -158,8 +158,11 @@ describe('docker/Dockerfile', () => {
     ).toEqual(['@confluentinc/kafka-javascript']);
   });
 
-  it('exposes the metrics port, checks /healthz with node, and runs the CLI', () => {
+  it('exposes the metrics port, on every interface of the container, checks /healthz with node, and runs the CLI', () => {
     expect(all('EXPOSE')).toEqual([`EXPOSE ${DEFAULT_METRICS_PORT}`]);
+    // The relay's default is loopback, which a published port cannot reach inside a container.
+    expect(OPTIONS.find((option) => option.key === 'metricsHost')?.fallback).toBe('127.0.0.1');
+    expect(all('ENV').join(' ')).toContain('OUTBOX_METRICS_HOST=0.0.0.0');
     const healthcheck = all('HEALTHCHECK')[0] ?? '';
     expect(healthcheck).toContain('CMD ["node", "-e"');
     expect(healthcheck).toContain('/healthz');

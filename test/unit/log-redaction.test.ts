@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { redactConfig } from '../../src/config/redact.js';
-import { configSecrets, wantsPretty } from '../../src/observability/logger.js';
+import { redactConfig, secretValues } from '../../src/config/redact.js';
+import { wantsPretty } from '../../src/observability/logger.js';
 import { collectLogs } from '../support/log-lines.js';
 
 const DB_PASSWORD_ENCODED = 'Db-Pa55word%21x';
@@ -137,19 +137,13 @@ describe('logs never contain the database, SASL or schema registry password', ()
   });
 
   it('with the configured secrets: even a bare password in free text is censored', () => {
-    const logs = collectLogs({ secrets: configSecrets(config) });
+    const logs = collectLogs({ secrets: secretValues(config, {}) });
     logEverything(logs.logger);
     logs.logger.error(`broker said: bad password ${SASL_PASSWORD}`);
     logs.logger.error({ note: `decoded ${DB_PASSWORD}` }, 'oops');
     expect(logs.raw).toHaveLength(CASES.length * LEVELS.length + 2);
     expect(leaks(logs.raw)).toEqual([]);
     expect(logs.raw.at(-2)).toContain('bad password [redacted]');
-  });
-
-  it('finds every password in the configuration', () => {
-    expect(configSecrets(config).sort()).toEqual(
-      [DB_PASSWORD, DB_PASSWORD_ENCODED, SASL_PASSWORD, REGISTRY_URL_PASSWORD, REGISTRY_PASSWORD].sort(),
-    );
   });
 
   it('keeps JSON lines intact when a URL without password precedes an @', () => {

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../src/cli/commands/status.js';
 import { loadConfig } from '../../src/config/load.js';
+import { scrubSecrets } from '../../src/config/redact.js';
 import { SetupError } from '../../src/errors.js';
 import { type HttpServer, startHttpServer } from '../../src/observability/http-server.js';
 import { createRelayMetrics } from '../../src/observability/metrics.js';
@@ -42,6 +43,7 @@ async function serve(relay: FakeRelay, slotStatus: () => Promise<StatusReport> =
     LOOPBACK,
     observabilityRoutes({ relay, registry, slotStatus }),
     collectLogs().logger,
+    scrubSecrets,
   );
   closers.push(() => server.close());
   return server;
@@ -136,7 +138,12 @@ describe('observability HTTP server', () => {
     closers.push(() => new Promise((resolve) => blocker.close(() => resolve())));
     const address = blocker.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const starting = startHttpServer({ port, host: '127.0.0.1' }, new Map(), collectLogs().logger);
+    const starting = startHttpServer(
+      { port, host: '127.0.0.1' },
+      new Map(),
+      collectLogs().logger,
+      scrubSecrets,
+    );
     await expect(starting).rejects.toBeInstanceOf(SetupError);
     await expect(starting).rejects.toThrow(/OUTBOX_METRICS_PORT/);
   });

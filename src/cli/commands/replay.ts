@@ -1,10 +1,11 @@
 import pino, { type Logger } from 'pino';
+import { secretValues } from '../../config/redact.js';
 import { type RelayConfig, readsTable } from '../../config/relay-config.js';
 import { ConfigError, PoisonEventError } from '../../errors.js';
 import { connectKafkaSink } from '../../kafka/connect.js';
 import type { RecordSink } from '../../kafka/record-sink.js';
 import { EXIT_INTERRUPTED, onStopSignals } from '../../lifecycle/stop-signals.js';
-import { configSecrets, createLogger } from '../../observability/logger.js';
+import { createLogger } from '../../observability/logger.js';
 import { deadLetterRecord } from '../../outbox/dead-letter.js';
 import { layoutFromConfig, type OutboxLayout } from '../../outbox/layout.js';
 import { compileRowMapper } from '../../outbox/mapper.js';
@@ -24,6 +25,7 @@ import {
 import { connectMetadata, TEXT_FORMAT_SETTINGS } from '../../replication/metadata-client.js';
 import { checkOutboxTable } from '../../replication/preflight.js';
 import type { ReplayArgs } from '../args.js';
+import type { CliOutput } from '../output.js';
 
 /** Rows read, sent and acknowledged before each saved position. */
 const CHUNK_ROWS = 5_000;
@@ -42,14 +44,19 @@ interface ProgressOutput {
  * published them, without touching the slot. Resumable: the position is kept in
  * `<schema>.outbox_relay_replays` under the command line's selection.
  */
-export async function replay(config: RelayConfig, args: ReplayArgs, json: boolean): Promise<number> {
+export async function replay(
+  config: RelayConfig,
+  args: ReplayArgs,
+  json: boolean,
+  cli: CliOutput,
+): Promise<number> {
   const selection = checkedSelection(config, args.selection);
-  const output = progressOutput(json);
+  const output = progressOutput(json, cli);
   const logger = createLogger({
     level: 'warn',
     pretty: false,
     destination: pino.destination(2),
-    secrets: configSecrets(config),
+    secrets: secretValues(config),
   });
   const reader = await connectMetadata(config.databaseUrl, 'outbox-relay replay', TEXT_FORMAT_SETTINGS);
   const writer = args.dryRun
@@ -294,25 +301,23 @@ async function connectSink(config: RelayConfig, logger: Logger): Promise<RecordS
   });
 }
 
-function progressOutput(json: boolean): ProgressOutput {
+function progressOutput(json: boolean, cli: CliOutput): ProgressOutput {
   if (!json && process.stderr.isTTY) {
-    const redraw = (line: string) => process.stderr.write(`\r\x1b[2K${line}`);
+    const redraw = (line: string) => cli.stderr(`\r\x1b[2K${line}`);
     return {
       intervalMs: 250,
       show: (snapshot) => redraw(progressBar(snapshot)),
       end: (phase, snapshot) => {
         redraw(progressBar(snapshot));
-        process.stderr.write(
-          `\n${phase === 'done' ? 'done' : 'interrupted'}: ${snapshot.sent} events sent\n`,
-        );
+        cli.stderr(`\n${phase === 'done' ? 'done' : 'interrupted'}: ${snapshot.sent} events sent\n`);
       },
-      note: (text) => process.stderr.write(`${text}\n`),
+      note: (text) => cli.error(text),
     };
   }
   return {
     intervalMs: 1_000,
-    show: (snapshot) => console.log(progressLine('progress', snapshot)),
-    end: (phase, snapshot) => console.log(progressLine(phase, snapshot)),
-    note: (_text, fields) => console.log(JSON.stringify(fields)),
+    show: (snapshot) => cli.line(progressLine('progress', snapshot)),
+    end: (phase, snapshot) => cli.line(progressLine(phase, snapshot)),
+    note: (_text, fields) => cli.line(JSON.stringify(fields)),
   };
 }
