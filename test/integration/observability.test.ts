@@ -242,7 +242,7 @@ describe('observability against PostgreSQL and Kafka', () => {
     const readyAfterMs = Date.now() - restartedAt;
     console.info(
       `/readyz: 503 ${(notReadyAfterMs / 1000).toFixed(1)} s after Kafka stopped, ` +
-        `200 ${(readyAfterMs / 1000).toFixed(1)} s after it answered again ` +
+        `200 ${(readyAfterMs / 1000).toFixed(1)} s after it took writes again ` +
         `(${((restartedAt - startingAt) / 1000).toFixed(1)} s to restart it)`,
     );
     expect(notReadyAfterMs).toBeLessThan(30_000);
