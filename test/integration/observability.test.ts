@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { type Observability, startObservability } from '../../src/observability/observability.js';
@@ -12,13 +11,13 @@ import { consumeAll } from '../support/kafka.js';
 import { OutboxWriter } from '../support/outbox.js';
 import { type Sample, sampleValue, scrape, select } from '../support/prometheus.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
+import { testRelayLogger } from '../support/relay-log.js';
 import { runRelayCommand, startRelayProcess } from '../support/relay-process.js';
 import { startKafka, stopKafka } from '../support/services.js';
 import { waitFor } from '../support/wait-for.js';
 
 const MiB = 1024 * 1024;
 const LOOPBACK = { port: 0, host: '127.0.0.1' };
-const silent = pino({ level: 'silent' });
 
 describe('observability against PostgreSQL and Kafka', () => {
   let fixture: OutboxFixture;
@@ -43,8 +42,9 @@ describe('observability against PostgreSQL and Kafka', () => {
   /** An in-process relay with its observability on an ephemeral port; both stopped after the test. */
   async function observedRelay(): Promise<{ relay: OutboxRelay; observability: Observability; url: string }> {
     const config = loadConfig({ env: fixture.env });
-    const relay = new OutboxRelay(config, silent);
-    const observability = await startObservability(relay, config, silent, {
+    const logger = testRelayLogger('observability');
+    const relay = new OutboxRelay(config, logger);
+    const observability = await startObservability(relay, config, logger, {
       listen: LOOPBACK,
       slotPollMs: 200,
     });
