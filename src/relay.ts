@@ -190,6 +190,8 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     batchSent: (events, bytes, seconds) => this.emit('batch:sent', events, bytes, seconds),
     sendFailed: (error, attempt, delayMs) => {
       if (attempt === 0) this.logger.warn({ err: error }, 'Kafka unavailable; retrying with backoff');
+      // At debug: when the next try comes (kafkajs's can come OUTBOX_RETRY_MAX_MS after Kafka is back).
+      else this.logger.debug({ err: error, attempt, delayMs }, 'Kafka still unavailable; retrying');
       this.setState('kafka-unavailable');
       this.emit('batch:failed', error, attempt, delayMs);
     },

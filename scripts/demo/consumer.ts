@@ -5,21 +5,18 @@
  * (or after 60 s without any).
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { createTopics } from '../../test/support/kafka.js';
 
 const expected = Number(process.argv[2] ?? Number.POSITIVE_INFINITY);
 const since = Number(process.argv[3] ?? 0);
-const kafka = new Kafka({
-  brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
-  logLevel: logLevel.NOTHING,
-});
+const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
+const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
 // The writer's two aggregate types.
 const topics = ['outbox.event.order', 'outbox.event.payment'];
-// Created first (a no-op when they exist): on a fresh broker, subscribing to a topic that does
-// not exist yet can fail with UNKNOWN_TOPIC_OR_PARTITION before auto-creation catches up.
-const admin = kafka.admin();
-await admin.connect();
-await admin.createTopics({ topics: topics.map((topic) => ({ topic })), waitForLeaders: true });
-await admin.disconnect();
+// Created first (a no-op when they exist), and waited for until each partition has a leader: on a
+// new broker, subscribing at once failed with UNKNOWN_TOPIC_OR_PARTITION when the relay had just
+// auto-created one of them (test/support/kafka.ts: waitForLeaders says why).
+await createTopics(brokers, topics);
 const consumer = kafka.consumer({ groupId: `outbox-demo-${Date.now()}` });
 await consumer.connect();
 await consumer.subscribe({ topics, fromBeginning: true });

@@ -82,4 +82,27 @@ describe('stack smoke', () => {
       await deleteTopics(kafkaBrokers, [topic]);
     }
   });
+
+  // The first `npm run demo` on a new broker: the relay auto-created one of the consumer's topics a
+  // moment before the consumer created both, kafkajs's createTopics then skipped its leader wait, and
+  // subscribe failed on the other with UNKNOWN_TOPIC_OR_PARTITION. Many partitions widen that window.
+  it('createTopics returns with leaders for a new topic created beside an existing one', async () => {
+    const { kafkaBrokers } = serviceUrls();
+    const prefix = uniqueTopicPrefix();
+    const existing = `${prefix}.existing`;
+    const fresh = Array.from({ length: 3 }, (_, index) => `${prefix}.fresh-${index}`);
+    await createTopics(kafkaBrokers, [existing], 1);
+    const consumer = kafkaClient(kafkaBrokers).consumer({ groupId: `${prefix}-smoke` });
+    await consumer.connect();
+    try {
+      for (const topic of fresh) {
+        await createTopics(kafkaBrokers, [existing, topic], 30);
+        // kafkajs's subscribe does not retry UNKNOWN_TOPIC_OR_PARTITION: it throws if the broker lags.
+        await consumer.subscribe({ topics: [existing, topic] });
+      }
+    } finally {
+      await consumer.disconnect();
+      await deleteTopics(kafkaBrokers, [existing, ...fresh]);
+    }
+  });
 });

@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { type Admin, type IHeaders, Kafka, type KafkaMessage, type logCreator, logLevel } from 'kafkajs';
+import kafkajs, {
+  type Admin,
+  type IHeaders,
+  Kafka,
+  type KafkaMessage,
+  type logCreator,
+  logLevel,
+} from 'kafkajs';
 import { waitFor } from './wait-for.js';
+
+// kafkajs spreads its error classes into module.exports, which Node's named ESM imports do not see.
+const { KafkaJSError, KafkaJSNumberOfRetriesExceeded } = kafkajs;
 
 /** A record as read back from Kafka, with the key and headers decoded as UTF-8. */
 export interface ConsumedRecord {
@@ -64,6 +74,10 @@ export function uniqueTopicPrefix(): string {
   return `test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
+/**
+ * Creates the topics that do not exist yet, then returns once every one of `names` has a leader for each
+ * partition on the broker asked: a consumer can subscribe at once.
+ */
 export async function createTopics(
   brokers: string | readonly string[],
   names: readonly string[],
@@ -74,26 +88,93 @@ export async function createTopics(
     // Only the missing ones (one the relay created meanwhile is harmless: see quietLogCreator).
     const existing = new Set(await admin.listTopics());
     const missing = names.filter((topic) => !existing.has(topic));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
-      // Its own wait below: kafkajs's throws when the relay creates the topic meanwhile.
-      waitForLeaders: false,
-    });
-    // kafkajs's own wait (waitForLeaders) gives up when the broker it asks has not heard of the
-    // topic yet (UNKNOWN_TOPIC_OR_PARTITION), which a just-formed cluster does: ask until it has.
+    if (missing.length > 0) {
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+        // kafkajs's own wait is skipped when another client (the relay) created one of them meanwhile,
+        // and throws when the broker has not heard of a topic yet: waitForLeaders instead.
+        waitForLeaders: false,
+      });
+    }
+    await waitForLeaders(admin, names);
+  });
+}
+
+/**
+ * Returns once the broker `admin` asks knows each topic and every partition has a leader.
+ *
+ * The controller answers CreateTopics before the brokers have applied the new topic to their
+ * metadata; until they have, a metadata request names it UNKNOWN_TOPIC_OR_PARTITION, which
+ * kafkajs's consumer.subscribe throws instead of retrying (a just-started broker takes tens of ms).
+ * kafkajs's createTopics({ waitForLeaders: true }) does not cover it: it resolves false without
+ * waiting when any of the topics existed already, for instance one the relay had just auto-created
+ * (the first `npm run demo` on a new broker died that way). Retriable Kafka errors mean "not yet";
+ * any other error (authorization, an invalid name) is thrown at once.
+ */
+export async function waitForLeaders(
+  admin: Admin,
+  topics: readonly string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      return (
+        metadata.topics.length === topics.length &&
+        metadata.topics.every(
+          ({ partitions }) => partitions.length > 0 && partitions.every((partition) => partition.leader >= 0),
+        )
+      );
+    },
+    {
+      timeoutMs,
+      message: `a leader for every partition of ${topics.join(', ')}`,
+      retriable: retriableKafkaError,
+    },
+  );
+}
+
+/** A kafkajs error that says to try again, also when kafkajs gave up after its own retries. */
+function retriableKafkaError(error: unknown): boolean {
+  if (error instanceof KafkaJSNumberOfRetriesExceeded) return retriableKafkaError(error.cause);
+  return error instanceof KafkaJSError && error.retriable;
+}
+
+/**
+ * Returns once the broker takes a write again: a topic created now accepts a record. A restarted
+ * broker answers metadata requests, naming itself the leader of its partitions, before it has
+ * loaded them; until then a produce fails with NOT_LEADER_OR_FOLLOWER, for a second on an idle
+ * machine and for 12 to 35 s with 8,000 partitions on two busy cores. It applies metadata changes
+ * in order, so a topic created after the restart takes writes only once the others do.
+ */
+export async function waitUntilWritable(
+  brokers: string | readonly string[],
+  timeoutMs = 120_000,
+): Promise<void> {
+  const topic = `${uniqueTopicPrefix()}.writable`;
+  // Not createTopics: the broker may not know of the topic for longer than its leader wait.
+  await withAdmin(brokers, (admin) =>
+    admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false }),
+  );
+  const producer = kafkaClient(brokers).producer();
+  await producer.connect();
+  try {
     await waitFor(
       async () => {
-        const metadata = await admin.fetchTopicMetadata({ topics: missing }).catch(() => undefined);
-        return (
-          metadata?.topics.every(
-            (topic) => topic.partitions.length === partitions && topic.partitions.every((p) => p.leader >= 0),
-          ) ?? false
-        );
+        await producer.send({ topic, acks: -1, messages: [{ value: 'writable?' }] });
+        return true;
       },
-      { timeoutMs: 30_000, message: `leaders for ${missing.join(', ')}` },
+      {
+        timeoutMs,
+        intervalMs: 200,
+        message: `the broker to take a write (to ${topic})`,
+        retriable: retriableKafkaError,
+      },
     );
-  });
+  } finally {
+    await producer.disconnect();
+    await deleteTopics(brokers, [topic]);
+  }
 }
 
 export async function listTopics(brokers: string | readonly string[]): Promise<string[]> {

@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { RelayConfig } from '../../src/config/relay-config.js';
@@ -11,6 +10,7 @@ import { readSlotState } from '../../src/replication/slot-state.js';
 import { createTestDatabase } from './database.js';
 import { uniqueTopicPrefix } from './kafka.js';
 import { OUTBOX_ENV, OutboxWriter, TEST_PARTITIONED } from './outbox.js';
+import { testRelayLogger } from './relay-log.js';
 import {
   GRANTED_TOPIC_PREFIX,
   grantOutboxRead,
@@ -76,7 +76,7 @@ export async function createOutboxFixture(
     config,
     topic: (aggregateType) => `${prefix}.${aggregateType}`,
     async startRelay(overrides = {}) {
-      const relay = new OutboxRelay(loadConfig({ env: { ...env, ...overrides } }), pino({ level: 'silent' }));
+      const relay = new OutboxRelay(loadConfig({ env: { ...env, ...overrides } }), testRelayLogger(name));
       relays.push(relay);
       // A failed test must not leave its relay holding the slot's leader lock for the next one.
       onTestFinished(() => relay.stop());

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
+import { waitUntilWritable } from './kafka.js';
 
 /** Where the integration tests' services come from; only the local stack can be stopped and restarted. */
 export type ServicesKind = 'local-stack' | 'containers' | 'environment';
@@ -55,9 +56,13 @@ export async function stopKafka(): Promise<void> {
   await stackCommand('stop-kafka');
 }
 
-/** Starts the Kafka broker again and waits until it answers a metadata request. */
+/**
+ * Starts the Kafka broker again; returns once it answers and takes writes (waitUntilWritable):
+ * what a test measures after this is the relay's recovery, not the broker's own start-up.
+ */
 export async function startKafka(): Promise<void> {
   await stackCommand('start-kafka');
+  await waitUntilWritable(serviceUrls().kafkaBrokers);
 }
 
 /** `pg_ctl restart -m <mode>`: 'immediate' is a crash (recovery from WAL at start). Waits until it answers. */

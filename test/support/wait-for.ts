@@ -7,15 +7,26 @@ export interface WaitForOptions {
   readonly intervalMs?: number;
   /** What is awaited, for the timeout error. */
   readonly message?: string;
+  /**
+   * Whether an error the condition throws means "not yet" (the default: always). One it says
+   * is not ends the wait at once and is rethrown, instead of being hidden until the timeout.
+   */
+  readonly retriable?: (error: unknown) => boolean;
 }
 
 /**
  * Polls `condition` until it returns true; throws when `timeoutMs` passes first. A condition that throws
- * counts as false (a service may be restarting); its last error is in the timeout error.
+ * counts as false (a service may be restarting) unless `retriable` says otherwise; its last error is in
+ * the timeout error.
  */
 export async function waitFor(
   condition: () => Promise<boolean> | boolean,
-  { timeoutMs = 10_000, intervalMs = 100, message = 'a condition' }: WaitForOptions = {},
+  {
+    timeoutMs = 10_000,
+    intervalMs = 100,
+    message = 'a condition',
+    retriable = () => true,
+  }: WaitForOptions = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -24,6 +35,7 @@ export async function waitFor(
       if (await condition()) return;
       lastError = undefined;
     } catch (error) {
+      if (!retriable(error)) throw error;
       lastError = error;
     }
     const remaining = deadline - Date.now();
