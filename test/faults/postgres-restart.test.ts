@@ -4,6 +4,7 @@ import { recordFault } from '../support/fault-summary.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
 import { startRelayProcess } from '../support/relay-process.js';
 import { restartPostgres, startKafka, stopKafka } from '../support/services.js';
+import { waitUntilConfirmed, walEnd } from '../support/slot-progress.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('fault: PostgreSQL restarted (fast) and crashed (immediate) mid-stream', () => {
@@ -61,11 +62,10 @@ describe('fault: PostgreSQL restarted (fast) and crashed (immediate) mid-stream'
     await progressed(3_000, 'writer progressed');
     await stopKafka();
     await progressed(3_000, 'writer progressed during the Kafka outage');
+    const outageEnd = await walEnd(fixture.databaseUrl);
     await startKafka();
-    await waitFor(() => relay.output().includes('Kafka reachable again'), {
-      timeoutMs: 120_000,
-      message: 'the relay sends again',
-    });
+    // Caught up: everything committed during the outage is in Kafka and confirmed.
+    await waitUntilConfirmed(fixture.databaseUrl, fixture.slot, outageEnd, 120_000);
     await progressed(3_000, 'writer progressed after the Kafka outage');
     const streamedBefore = relay.output().split('"msg":"streaming"').length;
     // PostgreSQL 15 restarts the slot from the position its last checkpoint saved: far behind.
