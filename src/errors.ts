@@ -43,6 +43,16 @@ export class ReplicationError extends RelayError {
   }
 }
 
+/**
+ * Several hosts of DATABASE_URL accept writes and their timelines cannot tell which is the primary:
+ * the relay streams from none of them, and asks again after a backoff.
+ */
+export class SplitBrainError extends ReplicationError {
+  constructor(message: string) {
+    super(message, undefined, true);
+  }
+}
+
 /** The replication stream carried bytes we cannot decode: a protocol bug, never retried. */
 export class DecodeError extends RelayError {
   readonly retriable = false;

@@ -28,6 +28,7 @@ import { connectMetadata } from './replication/metadata-client.js';
 import { endClient } from './replication/pg-internals.js';
 import { checkSlot, preflight } from './replication/preflight.js';
 import { resolvePrimary } from './replication/primary.js';
+import { watchPrimary } from './replication/primary-watch.js';
 import { ReplicationStream } from './replication/stream.js';
 import { readStreamIdentity } from './replication/stream-identity.js';
 import { ReplicationSession } from './session.js';
@@ -254,14 +255,16 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
   private async runSession(sinks: SessionSinks, onReady: () => void): Promise<void> {
     this.setState('connecting');
     // After a failover another host is the primary: the lock, the slot and the stream follow it.
-    const databaseUrl = await resolvePrimary(this.config.databaseUrl);
+    const databaseUrl = await resolvePrimary(this.config.databaseUrl, this.logger);
     const leader = await connectMetadata(databaseUrl, `${APPLICATION_NAME} leader`);
+    // A split brain may begin during the session: it leaves this host when another proves to be the primary.
+    const primaryWatch = watchPrimary(this.config.databaseUrl, databaseUrl);
     try {
       const leadership = watchLeadership(leader);
       const waitStarted = Date.now();
       const isLeader = await acquireLeaderLock(leader, this.config.slot, {
         pollMs: this.config.leaderPollMs,
-        signal: this.stopping.signal,
+        signal: AbortSignal.any([this.stopping.signal, primaryWatch.signal]),
         onWaiting: () => {
           this.setState('standby');
           this.logger.info({ slot: this.config.slot }, 'another relay streams this slot; standing by');
@@ -275,7 +278,8 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       const retention = await this.startRetention(databaseUrl, leader);
       let fenced: unknown;
       try {
-        await this.stream(databaseUrl, sink, checkpoint, leadership.lost, onReady);
+        const leave = Promise.race([leadership.lost, primaryWatch.moved]);
+        await this.stream(databaseUrl, sink, checkpoint, leave, onReady);
       } catch (error) {
         if (!this.transactionalId || !isFenced(error) || this.stopping.signal.aborted) throw error;
         fenced = error;
@@ -288,6 +292,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
         throw new ReplicationError('lost the connection holding the leader lock', undefined, true);
       }
     } finally {
+      await primaryWatch.stop();
       await endClient(leader);
     }
   }
@@ -366,12 +371,16 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     };
   }
 
-  /** Streams the slot from its confirmed position until stopped, the leadership lost, or a failure. */
+  /**
+   * Streams the slot from its confirmed position until stopped, a failure, or `leave` settles:
+   * resolved (leadership lost), it drains and confirms; rejected (another host is the primary), it
+   * confirms nothing more on this one.
+   */
   private async stream(
     databaseUrl: string,
     sink: RecordSink,
     checkpoint: StoredCheckpoint | undefined,
-    leadershipLost: Promise<void>,
+    leave: Promise<void>,
     onReady: () => void,
   ): Promise<void> {
     const stream = new ReplicationStream({
@@ -408,7 +417,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
       history,
     );
     this.session = session;
-    await session.run(Promise.race([this.stopSignal, leadershipLost]), () => {
+    await session.run(Promise.race([this.stopSignal, leave]), () => {
       this.setState('streaming');
       this.logger.info(
         { slot: this.config.slot, from: formatLsn(origin.slotConfirmed), timeline: origin.timeline },
