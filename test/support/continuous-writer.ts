@@ -18,7 +18,13 @@ export class ContinuousWriter {
 
   constructor(
     private readonly databaseUrl: string,
-    private readonly options: { aggregateType: string; aggregates: number; pauseMs?: number },
+    private readonly options: {
+      aggregateType: string;
+      aggregates: number;
+      pauseMs?: number;
+      /** Of the aggregate ids (`agg-17`): another for a second writer whose aggregates must not mix with the first's. */
+      aggregatePrefix?: string;
+    },
   ) {
     this.loop = this.run();
   }
@@ -68,7 +74,7 @@ export class ContinuousWriter {
     return Array.from({ length: size }, (_, index) => ({
       id: randomUUID(),
       aggregateType: this.options.aggregateType,
-      aggregateId: `agg-${(this.written.length + index * 7) % this.options.aggregates}`,
+      aggregateId: `${this.options.aggregatePrefix ?? 'agg'}-${(this.written.length + index * 7) % this.options.aggregates}`,
     }));
   }
 

@@ -38,6 +38,11 @@ export class PartitionProxy {
     }
   }
 
+  /** Lets new connections through again; the ones cut off stay cut off. */
+  heal(): void {
+    this.partitioned = false;
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise((resolve) => this.server.close(resolve));
