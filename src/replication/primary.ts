@@ -46,7 +46,7 @@ export async function resolvePrimary(databaseUrl: string, logger?: Logger): Prom
   if ('undecided' in choice) {
     throw new SplitBrainError(
       `split brain: ${names} accept writes, and which one is the primary cannot be told: ${choice.undecided}. ` +
-        'The relay streams from neither until one is left: shut down or fence the old primary ' +
+        'The relay streams from none of them until one is left: shut down or fence the old primary ' +
         '(or remove it from DATABASE_URL), then rebuild it as a standby of the new one (pg_rewind)',
     );
   }

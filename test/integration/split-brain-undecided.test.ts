@@ -37,7 +37,7 @@ describe('split brain that timelines cannot decide', () => {
     expect((error as Error).message).toMatch(
       new RegExp(
         `^split brain: ${first}, ${second} accept writes, and which one is the primary cannot be told: they are different database clusters \\(${first} is system \\d+, ${second} is system \\d+\\)\\. ` +
-          'The relay streams from neither until one is left: shut down or fence the old primary',
+          'The relay streams from none of them until one is left: shut down or fence the old primary',
       ),
     );
     const run = await runRelayCommand(
