@@ -54,7 +54,8 @@ describe('fault: PostgreSQL restarted (fast) and crashed (immediate) mid-stream'
       OUTBOX_LOG_LEVEL: 'info',
       OUTBOX_RETRY_MAX_MS: '2000',
     });
-    const run = new FaultRun(fixture);
+    // Its own aggregate type: the test before it left its events on the default topic.
+    const run = new FaultRun(fixture, 'aftercrash');
     const progressed = (events: number, message: string) => {
       const target = run.writer.written.length + events;
       return waitFor(() => run.writer.written.length > target, { timeoutMs: 60_000, message });
