@@ -132,6 +132,8 @@ export class ReplicationSession {
   private loggedColumns = '';
   /** Relations the publication sends besides the outbox, by oid: named if a row of theirs arrives. */
   private readonly otherRelations = new Map<number, string>();
+  /** Tables the publication published when the session started (a shared publication): their rows are not events. */
+  private readonly publishedTables: ReadonlySet<string>;
   private skippedEvents = 0;
   private loggedSkipped = false;
 
@@ -146,6 +148,7 @@ export class ReplicationSession {
     private readonly history: HistoryCheck,
   ) {
     const startLsn = origin.slotConfirmed;
+    this.publishedTables = origin.publishedTables;
     this.inflight = new InflightBudget(config.maxInflightEvents, config.maxInflightBytes);
     if (readsMessages(config)) {
       const relation = messageRelation(config);
@@ -294,17 +297,19 @@ export class ReplicationSession {
   }
 
   /**
-   * A row of a relation the publication sends that is not the outbox (reading the table): a
-   * partition after publish_via_partition_root was turned off, or a table added to the
-   * publication. Confirming past it unpublished would lose it if it is an event.
+   * A row of a relation that is not the outbox (reading the table). Another table of a shared
+   * publication is not an event; any other relation is one the publication did not publish when
+   * the session started: a partition after publish_via_partition_root was turned off, or a table
+   * added while running. Confirming past it unpublished would lose it if it is an event.
    */
-  private refuseOtherRelation(relationOid: number): never {
+  private refuseOtherRelation(relationOid: number): void {
     const relation = this.otherRelations.get(relationOid) ?? `relation ${relationOid}`;
+    if (this.publishedTables.has(relation)) return;
     throw new SetupError(
       `the publication "${this.config.publication}" sent a row of ${relation}, which is not the outbox table ` +
-        `${this.layout.schema}.${this.layout.table}; nothing past it is confirmed. If it is a partition of the outbox, ` +
-        `set publish_via_partition_root = true on the publication (\`outbox-relay init\` does); otherwise remove it ` +
-        `from the publication (ALTER PUBLICATION ... DROP TABLE) or give the relay a publication of its own (OUTBOX_PUBLICATION)`,
+        `${this.layout.schema}.${this.layout.table} and was not published when this session started; nothing past it is ` +
+        `confirmed. If it is a partition of the outbox, set publish_via_partition_root = true on the publication ` +
+        `(\`outbox-relay init\` does); if it is a table added to a shared publication, start the relay again`,
     );
   }
 

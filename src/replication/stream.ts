@@ -47,6 +47,8 @@ export interface StreamOrigin {
   readonly serverEnd: Lsn;
   /** The slot's confirmed_flush_lsn: the server sends every transaction whose commit record starts there or later. */
   readonly slotConfirmed: Lsn;
+  /** The relations the publication publishes, as `schema.table`: rows of others were not expected. */
+  readonly publishedTables: ReadonlySet<string>;
 }
 
 /**
@@ -191,6 +193,9 @@ export class ReplicationStream {
     const slot = await client.query<{ confirmed: string | null }>(
       `SELECT confirmed_flush_lsn::text AS confirmed FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(this.options.slot)}`,
     );
+    const tables = await client.query<{ name: string }>(
+      `SELECT schemaname || '.' || tablename AS name FROM pg_publication_tables WHERE pubname = ${quoteLiteral(this.options.publication)}`,
+    );
     const [identity] = system.rows;
     const confirmed = slot.rows[0]?.confirmed;
     if (!identity || !confirmed) {
@@ -203,6 +208,7 @@ export class ReplicationStream {
       timeline: Number(identity.timeline),
       serverEnd: parseLsn(identity.xlogpos),
       slotConfirmed: parseLsn(confirmed),
+      publishedTables: new Set(tables.rows.map((row) => row.name)),
     };
   }
 

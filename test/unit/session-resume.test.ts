@@ -131,7 +131,13 @@ async function startSession(
   let skipped = 0;
   let proven = false;
   const diverged: Divergence[] = [];
-  const origin = { systemId: '7312', timeline: 1, serverEnd: lsn(serverEnd), slotConfirmed: lsn(50n) };
+  const origin = {
+    systemId: '7312',
+    timeline: 1,
+    serverEnd: lsn(serverEnd),
+    slotConfirmed: lsn(50n),
+    publishedTables: new Set(['public.outbox', 'public.shipments']),
+  };
   const history = new HistoryCheck(
     remembered,
     { resumesAt: origin.slotConfirmed, serverEnd: origin.serverEnd },
@@ -271,6 +277,23 @@ describe('resuming a session after what the broker has', () => {
     expect(session.diverged).toHaveLength(1);
     expect(session.diverged[0]?.lastCommon?.commitLsn).toBe(lsn(300n));
     expect(session.diverged[0]?.missing.map(({ commitLsn }) => Number(commitLsn))).toEqual([500]);
+    await session.stop();
+  });
+
+  it('leaves out rows of another table the shared publication published from the start', async () => {
+    const session = await startSession([]);
+    session.stream.send({ ...OUTBOX, relationOid: 16_600, table: 'shipments' });
+    session.stream.send({ tag: 'begin', finalLsn: lsn(100n), commitTimeMicros: COMMIT_TIME, xid: 100 });
+    session.stream.send({ tag: 'insert', relationOid: 16_600, tuple: TupleView.of([]) });
+    session.stream.send({
+      tag: 'commit',
+      commitLsn: lsn(100n),
+      endLsn: lsn(108n),
+      commitTimeMicros: COMMIT_TIME,
+    });
+    session.stream.keepalive({ walEnd: lsn(108n), replyRequested: true });
+    expect(session.sent()).toEqual([]);
+    expect(session.flushed()).toBe(lsn(108n));
     await session.stop();
   });
 
