@@ -7,7 +7,12 @@ import { recordFault } from '../support/fault-summary.js';
 import { consumeAll } from '../support/kafka.js';
 import { KAFKA_CLIENT, writeTransactions } from '../support/outbox.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
-import { type RelayProcess, startRelayProcess } from '../support/relay-process.js';
+import {
+  logEntry,
+  type RelayProcess,
+  startRelayProcess,
+  streamingSessions,
+} from '../support/relay-process.js';
 import { serviceUrls, stackCommand } from '../support/services.js';
 import { slotProgress, waitUntilConfirmed, walEnd } from '../support/slot-progress.js';
 import { primaryAndStandbyUrl, withPort } from '../support/standby-urls.js';
@@ -25,7 +30,6 @@ const SINKS: readonly KafkaClient[] = process.env.OUTBOX_KAFKA_CLIENT
 const TIMEOUT_MS = 240_000;
 
 /** How many times the relay has logged that it streams: a new session is one more. */
-const sessions = (relay: RelayProcess) => relay.output().split('"msg":"streaming"').length - 1;
 
 /**
  * Issue 25, path 2: PostgreSQL 17+ failover to a standby that synchronizes the relay's failover slot
@@ -85,11 +89,11 @@ describe('fault: failover to an asynchronous standby that lagged (issue 25)', ()
           await stackCommand('standby-detach');
           const onlyOnLostPrimary = await writeTransactions(primary, 20, 50);
           await waitUntilConfirmed(primary, slot, await walEnd(primary));
-          const before = sessions(relay);
+          const before = streamingSessions(relay);
           await stackCommand('stop-pg', 'immediate');
           await stackCommand('standby-promote');
           const following = relay;
-          await waitFor(() => sessions(following) > before, {
+          await waitFor(() => streamingSessions(following) > before, {
             timeoutMs: 60_000,
             message: 'the relay streams from the promoted standby',
           }).catch((error: Error) => {
@@ -101,10 +105,10 @@ describe('fault: failover to an asynchronous standby that lagged (issue 25)', ()
           const mark = await walEnd(newPrimary);
           const during = await writeTransactions(newPrimary, 5, 10);
           await waitUntilConfirmed(newPrimary, slot, mark);
-          const divergence = following
-            .output()
-            .split('\n')
-            .find((line) => line.includes('does not have transactions whose events are in Kafka'));
+          const divergence = logEntry(
+            following.output(),
+            'does not have transactions whose events are in Kafka',
+          );
           relay.kill('SIGKILL');
           expect(await relay.exited).toBe('SIGKILL');
           const slotAfterFailover = await slotProgress(newPrimary, slot);
@@ -132,7 +136,7 @@ describe('fault: failover to an asynchronous standby that lagged (issue 25)', ()
           expect(expectNoLoss(report)).toEqual([]);
           // The relay that followed the failover named what Kafka has and the new primary lacks.
           expect(divergence, 'the divergence reported').toBeDefined();
-          expect(JSON.parse(divergence ?? '{}')).toMatchObject({
+          expect(divergence).toMatchObject({
             level: 50,
             missingEvents: lostWithPrimary.length,
           });

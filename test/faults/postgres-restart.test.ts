@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoLoss, FaultRun } from '../support/fault-run.js';
 import { recordFault } from '../support/fault-summary.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
-import { startRelayProcess } from '../support/relay-process.js';
+import { logEntry, startRelayProcess, streamingSessions } from '../support/relay-process.js';
 import { restartPostgres, startKafka, stopKafka } from '../support/services.js';
 import { waitUntilConfirmed, walEnd } from '../support/slot-progress.js';
 import { waitFor } from '../support/wait-for.js';
@@ -31,9 +31,9 @@ describe('fault: PostgreSQL restarted (fast) and crashed (immediate) mid-stream'
         timeoutMs: 60_000,
         message: 'writer progressed',
       });
-      const streamedBefore = relay.output().split('"msg":"streaming"').length;
+      const streamedBefore = streamingSessions(relay);
       await restartPostgres(mode);
-      await waitFor(() => relay.output().split('"msg":"streaming"').length > streamedBefore, {
+      await waitFor(() => streamingSessions(relay) > streamedBefore, {
         timeoutMs: 60_000,
         message: `relay streams again after the ${mode} restart`,
       });
@@ -68,10 +68,10 @@ describe('fault: PostgreSQL restarted (fast) and crashed (immediate) mid-stream'
     // Caught up: everything committed during the outage is in Kafka and confirmed.
     await waitUntilConfirmed(fixture.databaseUrl, fixture.slot, outageEnd, 120_000);
     await progressed(3_000, 'writer progressed after the Kafka outage');
-    const streamedBefore = relay.output().split('"msg":"streaming"').length;
+    const streamedBefore = streamingSessions(relay);
     // PostgreSQL 15 restarts the slot from the position its last checkpoint saved: far behind.
     await restartPostgres('immediate');
-    await waitFor(() => relay.output().split('"msg":"streaming"').length > streamedBefore, {
+    await waitFor(() => streamingSessions(relay) > streamedBefore, {
       timeoutMs: 60_000,
       message: 'relay streams again after the crash',
     });
@@ -79,11 +79,7 @@ describe('fault: PostgreSQL restarted (fast) and crashed (immediate) mid-stream'
     const { report } = await run.finish();
     relay.kill('SIGTERM');
     expect(await relay.exited).toBe(0);
-    const progress = relay
-      .output()
-      .split('\n')
-      .find((line) => line.includes('past what Kafka has'));
-    const skipped = progress ? Number(JSON.parse(progress).skipped) : 0;
+    const skipped = Number(logEntry(relay.output(), 'past what Kafka has')?.skipped ?? 0);
     recordFault('kafka outage, then postgres crash', report, { skipped });
     expect(expectNoLoss(report)).toEqual([]);
     expect(relay.output()).not.toContain('does not have transactions whose events are in Kafka');

@@ -5,7 +5,12 @@ import { recordFault } from '../support/fault-summary.js';
 import { consumeAll } from '../support/kafka.js';
 import { TEST_DELIVERY, type WrittenEvent, writeTransactions } from '../support/outbox.js';
 import { createOutboxFixture, type OutboxFixture } from '../support/relay-harness.js';
-import { type RelayProcess, startRelayProcess } from '../support/relay-process.js';
+import {
+  logEntry,
+  type RelayProcess,
+  startRelayProcess,
+  streamingSessions,
+} from '../support/relay-process.js';
 import { serviceUrls, stackCommand } from '../support/services.js';
 import { slotProgress, waitUntilConfirmed, walEnd } from '../support/slot-progress.js';
 import { waitFor } from '../support/wait-for.js';
@@ -15,14 +20,14 @@ const SNAPSHOT = 'before-checkpoint';
 const TIMEOUT_MS = 180_000;
 
 /** How many times the relay has logged that it streams: a new session is one more. */
-const sessions = (relay: RelayProcess) => relay.output().split('"msg":"streaming"').length - 1;
 
 async function streamsAgain(relay: RelayProcess, before: number): Promise<void> {
-  await waitFor(() => sessions(relay) > before, { timeoutMs: 60_000, message: 'the relay streams' }).catch(
-    (error: Error) => {
-      throw new Error(`${error.message}; the relay's last output:\n${relay.output().slice(-4_000)}`);
-    },
-  );
+  await waitFor(() => streamingSessions(relay) > before, {
+    timeoutMs: 60_000,
+    message: 'the relay streams',
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}; the relay's last output:\n${relay.output().slice(-4_000)}`);
+  });
 }
 
 /**
@@ -69,7 +74,7 @@ describe('fault: PostgreSQL restored from a data-directory copy taken before the
           relay = startRelayProcess(['run'], env);
           await streamsAgain(relay, 0);
         } else {
-          const before = sessions(relay);
+          const before = streamingSessions(relay);
           await stackCommand('pg-restore', SNAPSHOT);
           await streamsAgain(relay, before);
           // Events while it streams from the restored server; then wait until it has confirmed there.
@@ -98,11 +103,12 @@ describe('fault: PostgreSQL restored from a data-directory copy taken before the
         });
         expect(expectNoLoss(report)).toEqual([]);
         // The relay that met the restored server said what Kafka has and the database lost.
-        const divergence = (facedRestore || relay.output())
-          .split('\n')
-          .find((line) => line.includes('does not have transactions whose events are in Kafka'));
+        const divergence = logEntry(
+          facedRestore || relay.output(),
+          'does not have transactions whose events are in Kafka',
+        );
         expect(divergence, 'the divergence reported').toBeDefined();
-        expect(JSON.parse(divergence ?? '{}')).toMatchObject({
+        expect(divergence).toMatchObject({
           level: 50,
           missingEvents: expect.any(Number),
         });

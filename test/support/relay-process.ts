@@ -72,3 +72,14 @@ export async function runRelayCommand(
   clearTimeout(timer);
   return { code, output: relay.output() };
 }
+
+/** How many sessions the relay has started streaming: each reconnect adds one. */
+export function streamingSessions(relay: RelayProcess): number {
+  return relay.output().split('"msg":"streaming"').length - 1;
+}
+
+/** The first JSON log line of `output` whose text contains `text`, parsed; undefined when none does. */
+export function logEntry(output: string, text: string): Record<string, unknown> | undefined {
+  const line = output.split('\n').find((candidate) => candidate.includes(text));
+  return line === undefined ? undefined : (JSON.parse(line) as Record<string, unknown>);
+}
