@@ -1,20 +1,11 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { AvroStage } from './avro/stage.js';
-import type { StoredCheckpoint, StreamIdentity } from './checkpoint/kafka-checkpoint.js';
 import { PublishedMemory } from './checkpoint/published-memory.js';
+import type { StoredCheckpoint } from './checkpoint/stored-checkpoint.js';
 import { redactConfig } from './config/redact.js';
-import {
-  isExactlyOnce,
-  type RelayConfig,
-  readsMessages,
-  readsTable,
-  transactionalIdOf,
-} from './config/relay-config.js';
+import { isExactlyOnce, type RelayConfig, readsMessages, readsTable } from './config/relay-config.js';
 import { errorMessage, isRetriable, KafkaSendError, RelayError, ReplicationError } from './errors.js';
-import { connectKafkaSink, connectTransactionalSink } from './kafka/connect.js';
-import { isFenced } from './kafka/fenced.js';
-import type { RecordSink, SinkObserver } from './kafka/record-sink.js';
 import { fullJitterDelay, sleep } from './lifecycle/backoff.js';
 import { acquireLeaderLock, holdsLeaderLock } from './lifecycle/leader-lock.js';
 import { TypedEmitter } from './lifecycle/typed-emitter.js';
@@ -30,8 +21,11 @@ import { checkSlot, preflight } from './replication/preflight.js';
 import { resolvePrimary } from './replication/primary.js';
 import { watchPrimary } from './replication/primary-watch.js';
 import { ReplicationStream } from './replication/stream.js';
-import { readStreamIdentity } from './replication/stream-identity.js';
+import { readStreamIdentity, type StreamIdentity } from './replication/stream-identity.js';
 import { ReplicationSession } from './session.js';
+import { connectKafkaSink, connectTransactionalSink } from './sinks/kafka/connect.js';
+import { isFenced, transactionalIdOf } from './sinks/kafka/transactional-id.js';
+import type { RecordSink, SinkObserver } from './sinks/record-sink.js';
 
 const APPLICATION_NAME = 'outbox-relay';
 const RECONNECT_BASE_MS = 500;
@@ -163,7 +157,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     avro: AvroStage | undefined,
     identity: StreamIdentity,
   ): Promise<SessionSinks> {
-    const { openCheckpoints } = await import('./kafka/kafkajs/connect.js');
+    const { openCheckpoints } = await import('./sinks/kafka/kafkajs/connect.js');
     const checkpoints = await openCheckpoints(this.config, this.logger, identity);
     this.transactionalId = transactionalIdOf(this.config, identity);
     return {

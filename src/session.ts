@@ -6,8 +6,6 @@ import type { PublishedTransaction } from './checkpoint/published-history.js';
 import { type PendingTransaction, Watermark } from './checkpoint/watermark.js';
 import { type RelayConfig, readsMessages, readsTable } from './config/relay-config.js';
 import { DecodeError, PoisonEventError, SetupError } from './errors.js';
-import type { Delivery, Receipt } from './kafka/delivery.js';
-import type { RecordSink } from './kafka/record-sink.js';
 import { sleep } from './lifecycle/backoff.js';
 import { AcknowledgementTally } from './observability/acknowledgement-tally.js';
 import { deadLetterRecord } from './outbox/dead-letter.js';
@@ -21,6 +19,8 @@ import type { PgOutputMessage, RelationMessage, TupleValue } from './replication
 import { TupleView } from './replication/pgoutput/tuple.js';
 import { type Keepalive, type WalChunk, walStartOf } from './replication/protocol.js';
 import type { ReplicationStream, StreamOrigin } from './replication/stream.js';
+import type { Delivery, Receipt } from './sinks/delivery.js';
+import type { RecordSink } from './sinks/record-sink.js';
 
 type DeadLetterFallback = Delivery['deadLetter'];
 

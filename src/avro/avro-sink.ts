@@ -1,9 +1,9 @@
 import { PoisonEventError, RelayError, SchemaRegistryError } from '../errors.js';
-import type { Delivery } from '../kafka/delivery.js';
-import type { RecordSink } from '../kafka/record-sink.js';
-import { FailureSignal, IdleWaiters } from '../kafka/sink-signals.js';
 import { retryWhileRetriable } from '../lifecycle/backoff.js';
 import { assertPublishableSize, type OutboxRecord } from '../outbox/record.js';
+import type { Delivery } from '../sinks/delivery.js';
+import type { RecordSink } from '../sinks/record-sink.js';
+import { FailureSignal, IdleWaiters } from '../sinks/sink-signals.js';
 import { encodeJsonAsAvro } from './json-to-avro.js';
 import type { ResolvedSchema, SchemaSource } from './schema-source.js';
 

@@ -1,6 +1,6 @@
 import type { RelayConfig } from '../config/relay-config.js';
 import { errorMessage, SchemaRegistryError } from '../errors.js';
-import type { RecordSink } from '../kafka/record-sink.js';
+import type { RecordSink } from '../sinks/record-sink.js';
 import { AvroEncodingSink, type AvroSinkObserver } from './avro-sink.js';
 import { DirectorySchemas } from './directory-schemas.js';
 import { LatestSchemas } from './latest-schemas.js';

@@ -3,8 +3,8 @@ import { formatLsn } from '../replication/lsn.js';
 import type { StreamOrigin } from '../replication/stream.js';
 import { sameTransaction, type TransactionIdentity } from '../replication/transaction-identity.js';
 import { type Divergence, HistoryCheck } from './history-check.js';
-import type { StoredCheckpoint } from './kafka-checkpoint.js';
 import { eventsOf, PublishedHistory, type PublishedTransaction } from './published-history.js';
+import type { StoredCheckpoint } from './stored-checkpoint.js';
 
 /**
  * What a relay knows the broker has, across its sessions: what this process published

@@ -1,5 +1,3 @@
-import type { StreamIdentity } from '../checkpoint/kafka-checkpoint.js';
-
 /** The resolved configuration: every field present, validated once at start-up. */
 export interface RelayConfig {
   readonly databaseUrl: string;
@@ -57,7 +55,7 @@ export interface RelayConfig {
   readonly kafkaClient: KafkaClient;
   readonly delivery: DeliveryGuarantee;
   readonly checkpointTopic: string;
-  /** Empty: derived from the server, database and slot (transactionalIdOf). */
+  /** Empty: derived from the server, database and slot (sinks/kafka/transactional-id.ts). */
   readonly transactionalId: string;
   readonly kafkaClientId: string;
   readonly kafkaSsl: boolean;
@@ -142,7 +140,7 @@ export type SubjectStrategy = (typeof SUBJECT_STRATEGIES)[number];
 export const POISON_POLICIES = ['dlq', 'stop'] as const;
 export type PoisonPolicy = (typeof POISON_POLICIES)[number];
 
-/** The Kafka client library the relay sends with: both keep the same guarantees (src/kafka/). */
+/** The Kafka client library the relay sends with: both keep the same guarantees (src/sinks/kafka/). */
 export const KAFKA_CLIENTS = ['librdkafka', 'kafkajs'] as const;
 export type KafkaClient = (typeof KAFKA_CLIENTS)[number];
 
@@ -152,17 +150,6 @@ export type DeliveryGuarantee = (typeof DELIVERY_GUARANTEES)[number];
 
 export const isExactlyOnce = (config: Pick<RelayConfig, 'delivery'>): boolean =>
   config.delivery === 'exactly-once';
-
-/**
- * One transactional id per stream: a second relay of the slot fences the first in Kafka, as the
- * leader lock does in PostgreSQL. The default names the server (its system identifier, shared by
- * its physical standbys), the database and the slot, so that relays of other databases on the
- * same Kafka cluster never share it, and keeps the `outbox-relay.` prefix that ACLs match.
- */
-export const transactionalIdOf = (
-  config: Pick<RelayConfig, 'transactionalId'>,
-  { systemId, database, slot }: StreamIdentity,
-): string => config.transactionalId || `outbox-relay.${systemId}.${database}.${slot}`;
 
 export const SASL_MECHANISMS = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];

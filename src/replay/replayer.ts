@@ -1,11 +1,11 @@
 import { PoisonEventError } from '../errors.js';
-import type { Delivery, Receipt } from '../kafka/delivery.js';
-import type { RecordSink } from '../kafka/record-sink.js';
 import { sleep } from '../lifecycle/backoff.js';
 import type { RowMapper } from '../outbox/mapper.js';
 import { assertPublishableSize, type OutboxRecord } from '../outbox/record.js';
 import { TupleView } from '../replication/pgoutput/tuple.js';
 import { NO_TRANSACTION } from '../replication/transaction-identity.js';
+import type { Delivery, Receipt } from '../sinks/delivery.js';
+import type { RecordSink } from '../sinks/record-sink.js';
 import type { OutboxCursor, ReplayRow } from './outbox-cursor.js';
 import type { ProgressMeter } from './progress.js';
 import type { RateLimit } from './rate-limit.js';

@@ -1,5 +1,20 @@
 import type pg from 'pg';
-import type { StreamIdentity } from '../checkpoint/kafka-checkpoint.js';
+
+/** Whose stream a checkpoint describes: another database's or slot's checkpoint must never match. */
+export interface StreamIdentity {
+  /** pg_control_system().system_identifier: the same on a primary and its physical standbys. */
+  readonly systemId: string;
+  readonly database: string;
+  readonly slot: string;
+}
+
+/** Whose stream a checkpoint describes: another database's or slot's checkpoint must never match. */
+export interface StreamIdentity {
+  /** pg_control_system().system_identifier: the same on a primary and its physical standbys. */
+  readonly systemId: string;
+  readonly database: string;
+  readonly slot: string;
+}
 
 /** Which server, database and slot the relay streams: the identity its checkpoints carry. */
 export async function readStreamIdentity(client: pg.ClientBase, slot: string): Promise<StreamIdentity> {

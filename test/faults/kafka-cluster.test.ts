@@ -57,7 +57,7 @@ describe('fault: a 3-broker Kafka cluster (replication factor 3, min.insync.repl
         message: 'writer after the fault',
       });
       const { report } = await run.finish();
-      // The kafkajs sink's guard against tulios/kafkajs#1303 (src/kafka/kafkajs/producer.ts) at work.
+      // The kafkajs sink's guard against tulios/kafkajs#1303 (src/sinks/kafka/kafkajs/producer.ts) at work.
       const partlySent =
         relay.output().match(/kafkajs resolved a send without an acknowledgement/g)?.length ?? 0;
       if (partlySent > 0)

@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  checkpointKey,
-  encodeCheckpoint,
-  type StreamIdentity,
-} from '../../src/checkpoint/kafka-checkpoint.js';
-import { CheckpointStore } from '../../src/kafka/kafkajs/checkpoint-store.js';
 import { parseLsn } from '../../src/replication/lsn.js';
+import type { StreamIdentity } from '../../src/replication/stream-identity.js';
+import { checkpointKey, encodeCheckpoint } from '../../src/sinks/kafka/checkpoint-record.js';
+import { CheckpointStore } from '../../src/sinks/kafka/kafkajs/checkpoint-store.js';
 import { kafkaClient, uniqueTopicPrefix } from '../support/kafka.js';
 import { serviceUrls } from '../support/services.js';
 

@@ -134,7 +134,7 @@ describe('column types: the payload as stored, keys as text, NULL headers as nul
         expect(record?.value, `value of ${JSON.stringify(row.payload)}`).toEqual(expected);
         const tenant = record?.headerList.find(([name]) => name === 'tenant');
         if (row.tenant === null && KAFKA_CLIENT === 'kafkajs') {
-          // kafkajs cannot send a null header value (src/kafka/kafkajs/topic-messages.ts).
+          // kafkajs cannot send a null header value (src/sinks/kafka/kafkajs/topic-messages.ts).
           expect(tenant, 'no tenant header with kafkajs').toBeUndefined();
         } else {
           expect(tenant, 'a NULL column is still a header').toBeDefined();

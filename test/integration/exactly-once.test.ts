@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointKey, decodeCheckpoint } from '../../src/checkpoint/kafka-checkpoint.js';
+import { checkpointKey, decodeCheckpoint } from '../../src/sinks/kafka/checkpoint-record.js';
 import { ContinuousWriter } from '../support/continuous-writer.js';
 import { allIdsSeen, checkDelivery } from '../support/delivery-check.js';
 import { expectNoLoss } from '../support/fault-run.js';

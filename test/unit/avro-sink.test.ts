@@ -3,10 +3,10 @@ import { AvroEncodingSink } from '../../src/avro/avro-sink.js';
 import { parseAvroSchema } from '../../src/avro/json-to-avro.js';
 import type { ResolvedSchema, SchemaSource } from '../../src/avro/schema-source.js';
 import { type PoisonEventError, SchemaRegistryError } from '../../src/errors.js';
-import type { Delivery } from '../../src/kafka/delivery.js';
-import type { RecordSink } from '../../src/kafka/record-sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
 import { NO_TRANSACTION } from '../../src/replication/transaction-identity.js';
+import type { Delivery } from '../../src/sinks/delivery.js';
+import type { RecordSink } from '../../src/sinks/record-sink.js';
 
 const V1 = parseAvroSchema(
   JSON.stringify({ type: 'record', name: 'Paid', fields: [{ name: 'amount', type: 'int' }] }),

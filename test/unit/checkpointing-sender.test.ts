@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../../src/checkpoint/kafka-checkpoint.js';
 import { KafkaSendError } from '../../src/errors.js';
-import { BatchingSink } from '../../src/kafka/batching-sink.js';
-import { CheckpointingSender, type TransactionalProducer } from '../../src/kafka/checkpointing-sender.js';
-import type { Delivery } from '../../src/kafka/delivery.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
 import { lsn } from '../../src/replication/lsn.js';
+import { BatchingSink } from '../../src/sinks/batching-sink.js';
+import type { Delivery } from '../../src/sinks/delivery.js';
+import { decodeCheckpoint } from '../../src/sinks/kafka/checkpoint-record.js';
+import {
+  CheckpointingSender,
+  type TransactionalProducer,
+} from '../../src/sinks/kafka/checkpointing-sender.js';
 
 /** Commits resolve or fail when the test says so. */
 class ScriptedTransactions implements TransactionalProducer {

@@ -7,8 +7,8 @@ import { optionsHelp } from '../../src/config/help.js';
 import { loadConfig } from '../../src/config/load.js';
 import { OPTIONS } from '../../src/config/options.js';
 import { redactConfig } from '../../src/config/redact.js';
-import { transactionalIdOf } from '../../src/config/relay-config.js';
 import { ConfigError } from '../../src/errors.js';
+import { transactionalIdOf } from '../../src/sinks/kafka/transactional-id.js';
 
 const env = { DATABASE_URL: 'postgres://relay:s3cret@db:5432/app', KAFKA_BROKERS: 'k1:9092,k2:9092' };
 

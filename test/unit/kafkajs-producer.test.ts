@@ -1,6 +1,6 @@
 import type { RecordMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { unacknowledgedPartitions } from '../../src/kafka/kafkajs/producer.js';
+import { unacknowledgedPartitions } from '../../src/sinks/kafka/kafkajs/producer.js';
 
 const ack = (topicName: string, partition: number): RecordMetadata => ({
   topicName,

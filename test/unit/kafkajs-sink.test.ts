@@ -1,10 +1,10 @@
 import type { TopicMessages } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { Delivery } from '../../src/kafka/delivery.js';
-import type { BatchProducer } from '../../src/kafka/kafkajs/producer.js';
-import { kafkajsSink } from '../../src/kafka/kafkajs/sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
 import { NO_TRANSACTION } from '../../src/replication/transaction-identity.js';
+import type { Delivery } from '../../src/sinks/delivery.js';
+import type { BatchProducer } from '../../src/sinks/kafka/kafkajs/producer.js';
+import { kafkajsSink } from '../../src/sinks/kafka/kafkajs/sink.js';
 
 /** A producer whose sends resolve or fail when the test says so. */
 class ScriptedProducer implements BatchProducer {

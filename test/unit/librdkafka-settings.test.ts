@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { librdkafkaSettings } from '../../src/kafka/librdkafka/settings.js';
+import { librdkafkaSettings } from '../../src/sinks/kafka/librdkafka/settings.js';
 
 const base = { DATABASE_URL: 'postgres://u:p@db/app', KAFKA_BROKERS: 'k1:9092,k2:9092' };
 const settings = (env: Record<string, string> = {}) =>

@@ -2,13 +2,13 @@ import { createRequire } from 'node:module';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { KafkaSendError } from '../../src/errors.js';
-import type { Delivery } from '../../src/kafka/delivery.js';
-import type { ErrorCodes, LibrdkafkaFailure } from '../../src/kafka/librdkafka/errors.js';
-import { loadLibrdkafka } from '../../src/kafka/librdkafka/load.js';
-import { LibrdkafkaSink, type NativeProducer } from '../../src/kafka/librdkafka/sink.js';
-import type { SinkObserver } from '../../src/kafka/record-sink.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
 import { NO_TRANSACTION } from '../../src/replication/transaction-identity.js';
+import type { Delivery } from '../../src/sinks/delivery.js';
+import type { ErrorCodes, LibrdkafkaFailure } from '../../src/sinks/kafka/librdkafka/errors.js';
+import { loadLibrdkafka } from '../../src/sinks/kafka/librdkafka/load.js';
+import { LibrdkafkaSink, type NativeProducer } from '../../src/sinks/kafka/librdkafka/sink.js';
+import type { SinkObserver } from '../../src/sinks/record-sink.js';
 
 // The real client's codes and texts: the sink is tested against what librdkafka reports.
 const { errors } = loadLibrdkafka();

@@ -1,11 +1,8 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { type Divergence, HistoryCheck, HistoryDivergedError } from '../../src/checkpoint/history-check.js';
-import { checkpointKey, decodeCheckpoint, encodeCheckpoint } from '../../src/checkpoint/kafka-checkpoint.js';
 import type { PublishedTransaction } from '../../src/checkpoint/published-history.js';
 import { loadConfig } from '../../src/config/load.js';
-import type { Delivery } from '../../src/kafka/delivery.js';
-import type { RecordSink } from '../../src/kafka/record-sink.js';
 import { layoutFromConfig } from '../../src/outbox/layout.js';
 import { type Lsn, lsn } from '../../src/replication/lsn.js';
 import type { PgOutputMessage, RelationMessage } from '../../src/replication/pgoutput/messages.js';
@@ -13,6 +10,13 @@ import { TupleView } from '../../src/replication/pgoutput/tuple.js';
 import type { Keepalive, StandbyStatus } from '../../src/replication/protocol.js';
 import type { ReplicationHandler, ReplicationStream } from '../../src/replication/stream.js';
 import { ReplicationSession } from '../../src/session.js';
+import type { Delivery } from '../../src/sinks/delivery.js';
+import {
+  checkpointKey,
+  decodeCheckpoint,
+  encodeCheckpoint,
+} from '../../src/sinks/kafka/checkpoint-record.js';
+import type { RecordSink } from '../../src/sinks/record-sink.js';
 
 const config = loadConfig({
   env: { DATABASE_URL: 'postgres://u:p@localhost:5432/db', KAFKA_BROKERS: 'localhost:9092' },

@@ -2,8 +2,6 @@ import pino, { type Logger } from 'pino';
 import { secretValues } from '../../config/redact.js';
 import { type RelayConfig, readsTable } from '../../config/relay-config.js';
 import { ConfigError, PoisonEventError } from '../../errors.js';
-import { connectKafkaSink } from '../../kafka/connect.js';
-import type { RecordSink } from '../../kafka/record-sink.js';
 import { EXIT_INTERRUPTED, onStopSignals } from '../../lifecycle/stop-signals.js';
 import { createLogger } from '../../observability/logger.js';
 import { deadLetterRecord } from '../../outbox/dead-letter.js';
@@ -24,6 +22,8 @@ import {
 } from '../../replay/selection.js';
 import { connectMetadata, TEXT_FORMAT_SETTINGS } from '../../replication/metadata-client.js';
 import { checkOutboxTable } from '../../replication/preflight.js';
+import { connectKafkaSink } from '../../sinks/kafka/connect.js';
+import type { RecordSink } from '../../sinks/record-sink.js';
 import type { ReplayArgs } from '../args.js';
 import type { CliOutput } from '../output.js';
 

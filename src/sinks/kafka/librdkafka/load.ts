@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { ConfigError, errorMessage } from '../../errors.js';
+import { ConfigError, errorMessage } from '../../../errors.js';
 import { LibrdkafkaErrors } from './errors.js';
 
 export type Librdkafka = typeof import('@confluentinc/kafka-javascript');
@@ -37,7 +37,7 @@ export function loadLibrdkafka(): LoadedLibrdkafka {
   const errorModule = require(ERROR_MODULE) as Partial<ErrorModule>;
   if (typeof errorModule.create !== 'function') {
     throw new Error(
-      `${ERROR_MODULE} no longer has create(code): pin ${PACKAGE} in package.json or update src/kafka/librdkafka/load.ts`,
+      `${ERROR_MODULE} no longer has create(code): pin ${PACKAGE} in package.json or update src/sinks/kafka/librdkafka/load.ts`,
     );
   }
   const create = errorModule.create;

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
-import { type RelayConfig, transactionalIdOf } from '../config/relay-config.js';
-import { BatchingSink } from './batching-sink.js';
+import type { RelayConfig } from '../../config/relay-config.js';
+import { BatchingSink } from '../batching-sink.js';
+import type { RecordSink, SinkObserver } from '../record-sink.js';
 import {
   CheckpointingSender,
   type CheckpointTarget,
   type TransactionalProducer,
 } from './checkpointing-sender.js';
-import type { RecordSink, SinkObserver } from './record-sink.js';
+import { transactionalIdOf } from './transactional-id.js';
 
 /**
  * The sink of the Kafka client OUTBOX_KAFKA_CLIENT names, connected. Each client is loaded only

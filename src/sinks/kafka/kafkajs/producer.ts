@@ -7,8 +7,8 @@ import {
   type RecordMetadata,
   type TopicMessages,
 } from 'kafkajs';
-import type { Compression } from '../../config/relay-config.js';
-import { KafkaSendError } from '../../errors.js';
+import type { Compression } from '../../../config/relay-config.js';
+import { KafkaSendError } from '../../../errors.js';
 import { CLIENT_RETRY, TRANSACTIONAL_RETRY } from './client.js';
 
 /** What the sink needs of a producer; a fake in unit tests, kafkajs in the relay. */

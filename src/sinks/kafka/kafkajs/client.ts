@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { RelayConfig } from '../../config/relay-config.js';
+import type { RelayConfig } from '../../../config/relay-config.js';
 
 /** kafkajs's own retries are kept short: our loop retries for ever, with jitter, and reports. */
 export const CLIENT_RETRY = { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } as const;

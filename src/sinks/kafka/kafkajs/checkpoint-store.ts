@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Kafka, Partitioners } from 'kafkajs';
-import { decodeCheckpoint, type StoredCheckpoint } from '../../checkpoint/kafka-checkpoint.js';
-import { KafkaSendError } from '../../errors.js';
+import type { StoredCheckpoint } from '../../../checkpoint/stored-checkpoint.js';
+import { KafkaSendError } from '../../../errors.js';
+import { decodeCheckpoint } from '../checkpoint-record.js';
 import { classifyKafkaError } from './send-errors.js';
 
 /** Checkpoints are small and only the latest per stream matters. */

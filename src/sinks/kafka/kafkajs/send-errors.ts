@@ -1,4 +1,4 @@
-import { KafkaSendError } from '../../errors.js';
+import { KafkaSendError } from '../../../errors.js';
 import { TRANSACTIONAL_ID_ACL_ADVICE } from '../connect-failure.js';
 
 interface KafkaJsErrorShape {

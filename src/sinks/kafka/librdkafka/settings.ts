@@ -1,5 +1,5 @@
 import type { ProducerGlobalConfig, ProducerTopicConfig } from '@confluentinc/kafka-javascript';
-import type { RelayConfig } from '../../config/relay-config.js';
+import type { RelayConfig } from '../../../config/relay-config.js';
 import { TRANSACTION_TIMEOUT_MS } from './transactions.js';
 
 /** Room above OUTBOX_MAX_RECORD_BYTES for librdkafka's own framing of one record. */

@@ -1,14 +1,12 @@
 import type { Logger } from 'pino';
-import {
-  checkpointKey,
-  type StoredCheckpoint,
-  type StreamIdentity,
-} from '../../checkpoint/kafka-checkpoint.js';
-import type { RelayConfig } from '../../config/relay-config.js';
-import { KafkaSendError } from '../../errors.js';
+import type { StoredCheckpoint } from '../../../checkpoint/stored-checkpoint.js';
+import type { RelayConfig } from '../../../config/relay-config.js';
+import { KafkaSendError } from '../../../errors.js';
+import type { StreamIdentity } from '../../../replication/stream-identity.js';
+import type { RecordSink, SinkObserver } from '../../record-sink.js';
+import { checkpointKey } from '../checkpoint-record.js';
 import type { CheckpointTarget, TransactionalProducer } from '../checkpointing-sender.js';
 import { connectFailed, TRANSACTIONAL_ID_ACL_ADVICE } from '../connect-failure.js';
-import type { RecordSink, SinkObserver } from '../record-sink.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { createKafka } from './client.js';
 import { KafkajsProducer } from './producer.js';

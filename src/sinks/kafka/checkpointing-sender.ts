@@ -1,8 +1,9 @@
-import { encodeCheckpoint, type StreamIdentity } from '../checkpoint/kafka-checkpoint.js';
-import type { OutboxRecord } from '../outbox/record.js';
-import type { BatchSender } from './batching-sink.js';
-import type { Delivery } from './delivery.js';
-import type { SinkObserver } from './record-sink.js';
+import type { OutboxRecord } from '../../outbox/record.js';
+import type { StreamIdentity } from '../../replication/stream-identity.js';
+import type { BatchSender } from '../batching-sink.js';
+import type { Delivery } from '../delivery.js';
+import type { SinkObserver } from '../record-sink.js';
+import { encodeCheckpoint } from './checkpoint-record.js';
 
 /** A Kafka client's transactional producer, connected: its transactional.id already fences earlier ones. */
 export interface TransactionalProducer {

@@ -1,4 +1,4 @@
-import { KafkaSendError } from '../../errors.js';
+import { KafkaSendError } from '../../../errors.js';
 import { TOPIC_ACL_ADVICE, TRANSACTIONAL_ID_ACL_ADVICE } from '../connect-failure.js';
 
 /** What librdkafka reports: a LibrdKafkaError, or a bare error code in a delivery report. */

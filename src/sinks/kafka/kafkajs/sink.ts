@@ -1,9 +1,9 @@
-import { KafkaSendError } from '../../errors.js';
-import { retryWhileRetriable } from '../../lifecycle/backoff.js';
-import { BatchingSink, type BatchOptions, type BatchSender } from '../batching-sink.js';
+import { KafkaSendError } from '../../../errors.js';
+import { retryWhileRetriable } from '../../../lifecycle/backoff.js';
+import { BatchingSink, type BatchOptions, type BatchSender } from '../../batching-sink.js';
+import type { Delivery } from '../../delivery.js';
+import type { SinkObserver } from '../../record-sink.js';
 import { TOPIC_ACL_ADVICE } from '../connect-failure.js';
-import type { Delivery } from '../delivery.js';
-import type { SinkObserver } from '../record-sink.js';
 import type { BatchProducer } from './producer.js';
 import { classifyKafkaError } from './send-errors.js';
 import { toTopicMessages } from './topic-messages.js';

@@ -1,5 +1,7 @@
-import { formatLsn, parseLsn } from '../replication/lsn.js';
-import type { PublishedTransaction } from './published-history.js';
+import type { PublishedTransaction } from '../../checkpoint/published-history.js';
+import type { StoredCheckpoint } from '../../checkpoint/stored-checkpoint.js';
+import { formatLsn, parseLsn } from '../../replication/lsn.js';
+import type { StreamIdentity } from '../../replication/stream-identity.js';
 
 /**
  * How far the slot's stream is in Kafka (exactly-once delivery): every event of every transaction
@@ -9,23 +11,6 @@ import type { PublishedTransaction } from './published-history.js';
  * point-in-time recovery, a standby that lagged) cannot pass for the one it was read from.
  */
 export type KafkaCheckpoint = PublishedTransaction;
-
-/** Whose stream a checkpoint describes: another database's or slot's checkpoint must never match. */
-export interface StreamIdentity {
-  /** pg_control_system().system_identifier: the same on a primary and its physical standbys. */
-  readonly systemId: string;
-  readonly database: string;
-  readonly slot: string;
-}
-
-/** A checkpoint written before checkpoints named their transaction: its position cannot be proven. */
-export interface UnprovableCheckpoint {
-  readonly unprovable: true;
-  readonly commitLsn: string;
-}
-
-/** What a checkpoint record holds. */
-export type StoredCheckpoint = KafkaCheckpoint | UnprovableCheckpoint;
 
 /** The checkpoint record's key: one per stream, so that compaction keeps the latest of each. */
 export function checkpointKey({ systemId, database, slot }: StreamIdentity): string {

@@ -1,5 +1,5 @@
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
-import type { OutboxRecord } from '../../outbox/record.js';
+import type { OutboxRecord } from '../../../outbox/record.js';
 
 /** Groups records by topic, keeping their order, in the shape of kafkajs's sendBatch. */
 export function toTopicMessages(records: readonly OutboxRecord[]): TopicMessages[] {

@@ -1,5 +1,5 @@
-import type { RelayConfig } from '../config/relay-config.js';
-import { KafkaSendError } from '../errors.js';
+import type { RelayConfig } from '../../config/relay-config.js';
+import { KafkaSendError } from '../../errors.js';
 
 /** What a client's text says went wrong when it first connected. */
 type ConnectProblem = 'tls' | 'credentials' | 'unreachable';

@@ -1,5 +1,5 @@
-import { KafkaSendError } from '../../errors.js';
-import type { OutboxRecord } from '../../outbox/record.js';
+import { KafkaSendError } from '../../../errors.js';
+import type { OutboxRecord } from '../../../outbox/record.js';
 import type { TransactionalProducer } from '../checkpointing-sender.js';
 import type { LibrdkafkaErrors, LibrdkafkaFailure } from './errors.js';
 import { type Produces, produceRecord } from './sink.js';

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { KafkaSendError } from '../../errors.js';
-import type { OutboxRecord } from '../../outbox/record.js';
-import type { Delivery, Receipt } from '../delivery.js';
-import type { RecordSink, SinkObserver } from '../record-sink.js';
-import { FailureSignal, IdleWaiters } from '../sink-signals.js';
+import type { KafkaSendError } from '../../../errors.js';
+import type { OutboxRecord } from '../../../outbox/record.js';
+import type { Delivery, Receipt } from '../../delivery.js';
+import type { RecordSink, SinkObserver } from '../../record-sink.js';
+import { FailureSignal, IdleWaiters } from '../../sink-signals.js';
 import type { LibrdkafkaErrors, LibrdkafkaFailure } from './errors.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { RelayConfig } from '../../config/relay-config.js';
-import { KafkaSendError } from '../../errors.js';
+import type { RelayConfig } from '../../../config/relay-config.js';
+import { KafkaSendError } from '../../../errors.js';
+import type { SinkObserver } from '../../record-sink.js';
 import { connectFailed } from '../connect-failure.js';
-import type { SinkObserver } from '../record-sink.js';
 import type { LibrdkafkaErrors, LibrdkafkaFailure } from './errors.js';
 import { type Librdkafka, loadLibrdkafka } from './load.js';
 import { type LibrdkafkaSettings, librdkafkaSettings, librdkafkaTransactionalSettings } from './settings.js';
