@@ -12,6 +12,6 @@ export {
   SetupError,
 } from './errors.js';
 export { createLogger } from './observability/logger.js';
-export { OutboxRelay } from './relay.js';
+export { OutboxRelay } from './relay/relay.js';
 export type { RelayEvents, RelayState } from './relay-events.js';
 export { formatLsn, type Lsn, parseLsn } from './replication/lsn.js';

@@ -55,3 +55,22 @@ export async function holdsLeaderLock(client: pg.ClientBase, slot: string): Prom
   wake.abort();
   return held;
 }
+
+/** The leader connection's fate: `lost` resolves when it dies, and whoever holds the lock next may stream. */
+export interface Leadership {
+  readonly lost: Promise<void>;
+  isLost(): boolean;
+}
+
+export function watchLeadership(leader: pg.Client): Leadership {
+  let gone = false;
+  const lost = new Promise<void>((resolve) => {
+    const mark = () => {
+      gone = true;
+      resolve();
+    };
+    leader.once('error', mark);
+    leader.once('end', mark);
+  });
+  return { lost, isLost: () => gone };
+}

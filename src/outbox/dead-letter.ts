@@ -1,15 +1,62 @@
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config/relay-config.js';
+import { PoisonEventError } from '../errors.js';
 import type { RelationMessage, TupleValue } from '../replication/pgoutput/messages.js';
 import type { OutboxRecord } from './record.js';
 
-export interface PoisonContext {
+/** Where a poison event came from: its row as received, and its place in the WAL ('replay' when read from the table). */
+export interface PoisonSource {
   readonly relation: RelationMessage;
   readonly values: readonly TupleValue[];
-  readonly reason: string;
-  readonly error: string;
-  readonly originalTopic: string | undefined;
   readonly lsn: string;
   readonly xid: number;
   readonly commitTimeMs: number;
+}
+
+export interface PoisonContext extends PoisonSource {
+  readonly reason: string;
+  readonly error: string;
+  readonly originalTopic: string | undefined;
+}
+
+/** How messages and logs name one event: 'the event at LSN … (xid …)' from the stream, 'row id=…' in a replay. */
+export interface EventPlace {
+  readonly text: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What OUTBOX_ON_POISON does with an event that cannot be published, wherever it was found (the
+ * mapper, the size bound, the Avro stage) and whoever read it (the stream, a replay): its
+ * dead-letter record (dlq), or a fatal PoisonEventError (stop).
+ */
+export class PoisonEvents {
+  constructor(
+    private readonly config: Pick<RelayConfig, 'onPoison' | 'dlqTopic' | 'maxRecordBytes'>,
+    private readonly logger: Logger,
+    private readonly deadLettered: (reason: string) => void = () => undefined,
+  ) {}
+
+  deadLetter(
+    error: PoisonEventError,
+    source: PoisonSource,
+    originalTopic: string | undefined,
+    place: EventPlace,
+  ): OutboxRecord {
+    if (this.config.onPoison === 'stop') {
+      throw new PoisonEventError(
+        `${place.text} cannot be published: ${error.message}. Fix the row's data, or set OUTBOX_ON_POISON=dlq`,
+        error.reason,
+      );
+    }
+    this.logger.warn({ reason: error.reason, ...place.fields, topic: originalTopic }, error.message);
+    this.deadLettered(error.reason);
+    return deadLetterRecord(
+      this.config.dlqTopic,
+      { ...source, reason: error.reason, error: error.message, originalTopic },
+      this.config.maxRecordBytes,
+    );
+  }
 }
 
 /** Room left in a dead-letter record for the row once headers and other columns are in. */

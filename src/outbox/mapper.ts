@@ -3,12 +3,41 @@ import type { RelationColumn, RelationMessage } from '../replication/pgoutput/me
 import type { TupleView } from '../replication/pgoutput/tuple.js';
 import { textEncoder, valueEncoder } from './connect/encoders.js';
 import { type OutboxLayout, requiredColumns } from './layout.js';
-import type { OutboxRecord } from './record.js';
+import { assertPublishableSize, type OutboxRecord } from './record.js';
 import { timestampToUnixMs } from './timestamp.js';
 import { isLegalTopic } from './topic-template.js';
 
 /** Turns one inserted row (the relation's columns, as the server printed them) into a record. */
 export type RowMapper = (row: TupleView, commitTimeMs: number) => OutboxRecord;
+
+/** An event that cannot be published, and the topic it was for when the mapper got that far. */
+export class Unpublishable {
+  constructor(
+    readonly error: PoisonEventError,
+    readonly topic: string | undefined,
+  ) {}
+}
+
+/**
+ * The row's record, or why it cannot be published: the mapper refused it, or its record exceeds
+ * OUTBOX_MAX_RECORD_BYTES. The stream, replay and dry runs all map rows through here.
+ */
+export function publishableRecord(
+  mapRow: RowMapper,
+  row: TupleView,
+  commitTimeMs: number,
+  maxRecordBytes: number,
+): OutboxRecord | Unpublishable {
+  let record: OutboxRecord | undefined;
+  try {
+    record = mapRow(row, commitTimeMs);
+    assertPublishableSize(record, maxRecordBytes);
+    return record;
+  } catch (error) {
+    if (error instanceof PoisonEventError) return new Unpublishable(error, record?.topic);
+    throw error;
+  }
+}
 
 /** Bytes of per-record framing in a Kafka record batch, roughly. */
 const RECORD_OVERHEAD_BYTES = 32;

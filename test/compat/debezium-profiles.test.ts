@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compareTopics } from '../../src/cli/commands/compare.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Preset } from '../../src/config/relay-config.js';
-import { OutboxRelay } from '../../src/relay.js';
+import { OutboxRelay } from '../../src/relay/relay.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   BYTES_SERIALIZER,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { OutboxRelay } from '../../src/relay.js';
+import { OutboxRelay } from '../../src/relay/relay.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { consumeAll, uniqueTopicPrefix } from '../support/kafka.js';
 import { KAFKA_CLIENT, OUTBOX_ENV } from '../support/outbox.js';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { type Observability, startObservability } from '../../src/observability/observability.js';
-import { OutboxRelay } from '../../src/relay.js';
+import { OutboxRelay } from '../../src/relay/relay.js';
 import { formatLsn, type Lsn, parseLsn } from '../../src/replication/lsn.js';
 import { connectMetadata } from '../../src/replication/metadata-client.js';
 import { readSlotState } from '../../src/replication/slot-state.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { RelayConfig } from '../../src/config/relay-config.js';
 import { layoutFromConfig } from '../../src/outbox/layout.js';
-import { OutboxRelay } from '../../src/relay.js';
+import { OutboxRelay } from '../../src/relay/relay.js';
 import type { Lsn } from '../../src/replication/lsn.js';
 import { connectMetadata } from '../../src/replication/metadata-client.js';
 import { initialize } from '../../src/replication/setup.js';

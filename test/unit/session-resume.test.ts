@@ -9,7 +9,7 @@ import type { PgOutputMessage, RelationMessage } from '../../src/replication/pgo
 import { TupleView } from '../../src/replication/pgoutput/tuple.js';
 import type { Keepalive, StandbyStatus } from '../../src/replication/protocol.js';
 import type { ReplicationHandler, ReplicationStream } from '../../src/replication/stream.js';
-import { ReplicationSession } from '../../src/session.js';
+import { ReplicationSession } from '../../src/pipeline/session.js';
 import type { Delivery } from '../../src/sinks/delivery.js';
 import {
   checkpointKey,

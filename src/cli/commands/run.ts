@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RelayConfig } from '../../config/relay-config.js';
 import { onStopSignals } from '../../lifecycle/stop-signals.js';
 import { startObservability } from '../../observability/observability.js';
-import { OutboxRelay } from '../../relay.js';
+import { OutboxRelay } from '../../relay/relay.js';
 
 /**
  * `outbox-relay run`: the first SIGTERM/SIGINT drains (stop reading, wait for Kafka's
