@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import type { ReplaySelection } from '../replay/selection.js';
+import type { ReplayOptions } from '../replay/replay.js';
 
 export const COMMANDS = ['init', 'run', 'status', 'compare', 'replay'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -16,19 +16,9 @@ export interface CliArgs {
   readonly register: boolean;
   /** The operands of `compare`: the expected topic, then the actual one. */
   readonly topics: readonly string[];
-  readonly replay: ReplayArgs;
+  readonly replay: ReplayOptions;
   /** `status --relay-url`: the relay's /status, for its lag in seconds. */
   readonly relayUrl: string | undefined;
-}
-
-/** `replay`'s options: which rows, how fast, and whether to send at all. */
-export interface ReplayArgs {
-  readonly selection: ReplaySelection;
-  /** Events per second at most; undefined: as fast as Kafka takes them. */
-  readonly rate: number | undefined;
-  readonly dryRun: boolean;
-  /** Forget a finished or interrupted replay of the same selection and start from its first row. */
-  readonly restart: boolean;
 }
 
 /** Options that take a value, and the command each belongs to; the repeatable ones may be given more than once. */
@@ -132,7 +122,7 @@ function splitOption(arg: string): [string, string | undefined] {
   return at < 0 ? [arg, undefined] : [arg.slice(0, at), arg.slice(at + 1)];
 }
 
-function replayArgs(values: ReadonlyMap<string, string[]>, flags: ReadonlySet<string>): ReplayArgs {
+function replayArgs(values: ReadonlyMap<string, string[]>, flags: ReadonlySet<string>): ReplayOptions {
   const one = (name: string) => values.get(name)?.[0];
   const rateText = one('--rate');
   const rate = rateText === undefined ? undefined : Number(rateText);

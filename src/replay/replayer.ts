@@ -1,7 +1,7 @@
-import { PoisonEventError } from '../errors.js';
+import type { PoisonEventError } from '../errors.js';
 import { sleep } from '../lifecycle/backoff.js';
-import type { RowMapper } from '../outbox/mapper.js';
-import { assertPublishableSize, type OutboxRecord } from '../outbox/record.js';
+import { publishableRecord, type RowMapper, Unpublishable } from '../outbox/mapper.js';
+import type { OutboxRecord } from '../outbox/record.js';
 import { TupleView } from '../replication/pgoutput/tuple.js';
 import { NO_TRANSACTION } from '../replication/transaction-identity.js';
 import type { Delivery, Receipt } from '../sinks/delivery.js';
@@ -94,8 +94,13 @@ async function paced(options: SendOptions): Promise<boolean> {
 /** The row's record, or its dead-letter record; with a fallback to its dead letter for a later stage (Avro). */
 function delivery(run: ReplayRun, row: ReplayRow, receipt: Receipt, mayDeadLetter: boolean): Delivery {
   const mapped = mapRow(run, row);
-  if (mapped instanceof PoisonEventError) {
-    return { record: run.poison(mapped, row, undefined), receipt, ordinal: 1, deadLetter: undefined };
+  if (mapped instanceof Unpublishable) {
+    return {
+      record: run.poison(mapped.error, row, mapped.topic),
+      receipt,
+      ordinal: 1,
+      deadLetter: undefined,
+    };
   }
   const topic = mapped.topic;
   return {
@@ -107,15 +112,8 @@ function delivery(run: ReplayRun, row: ReplayRow, receipt: Receipt, mayDeadLette
 }
 
 /** The row's record as the stream would make it, or why it cannot be published. */
-function mapRow(run: ReplayRun, row: ReplayRow): OutboxRecord | PoisonEventError {
-  try {
-    const record = run.mapRow(TupleView.of(row.values), run.timestampMs);
-    assertPublishableSize(record, run.maxRecordBytes);
-    return record;
-  } catch (error) {
-    if (error instanceof PoisonEventError) return error;
-    throw error;
-  }
+function mapRow(run: ReplayRun, row: ReplayRow): OutboxRecord | Unpublishable {
+  return publishableRecord(run.mapRow, TupleView.of(row.values), run.timestampMs, run.maxRecordBytes);
 }
 
 /**
@@ -161,8 +159,8 @@ export async function countRows(run: ReplayRun, chunkRows: number): Promise<DryR
     for (const row of rows) {
       events++;
       const mapped = mapRow(run, row);
-      const tally = mapped instanceof PoisonEventError ? poison : topics;
-      const name = mapped instanceof PoisonEventError ? mapped.reason : mapped.topic;
+      const tally = mapped instanceof Unpublishable ? poison : topics;
+      const name = mapped instanceof Unpublishable ? mapped.error.reason : mapped.topic;
       tally.set(name, (tally.get(name) ?? 0) + 1);
     }
   }
