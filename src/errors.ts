@@ -11,6 +11,21 @@ export abstract class RelayError extends Error {
   }
 }
 
+/**
+ * An error classified where it arose: by a code of its source (a SQLSTATE, a broker error type,
+ * an HTTP status), which also decided whether retrying can help.
+ */
+abstract class ClassifiedError<Code> extends RelayError {
+  constructor(
+    message: string,
+    readonly classifiedBy: Code | undefined,
+    readonly retriable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Bad configuration: fatal, names the field and the expected form. */
 export class ConfigError extends RelayError {
   readonly retriable = false;
@@ -29,17 +44,10 @@ export class SetupError extends RelayError {
 }
 
 /** An error from the replication connection, classified by SQLSTATE. */
-export class ReplicationError extends RelayError {
-  readonly retriable: boolean;
-
-  constructor(
-    message: string,
-    readonly sqlState: string | undefined,
-    retriable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.retriable = retriable;
+export class ReplicationError extends ClassifiedError<string> {
+  /** The SQLSTATE it was classified by, when the server sent one. */
+  get sqlState(): string | undefined {
+    return this.classifiedBy;
   }
 }
 
@@ -67,32 +75,18 @@ export class DecodeError extends RelayError {
 }
 
 /** A send to Kafka failed; `retriable` follows the broker's verdict. */
-export class KafkaSendError extends RelayError {
-  readonly retriable: boolean;
-
-  constructor(
-    message: string,
-    readonly brokerErrorType: string | undefined,
-    retriable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.retriable = retriable;
+export class KafkaSendError extends ClassifiedError<string> {
+  /** The broker's (or client's) error type it was classified by, when there is one. */
+  get brokerErrorType(): string | undefined {
+    return this.classifiedBy;
   }
 }
 
 /** A Schema Registry call failed; retriable when the registry is down or overloaded, not when it refused. */
-export class SchemaRegistryError extends RelayError {
-  readonly retriable: boolean;
-
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    retriable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.retriable = retriable;
+export class SchemaRegistryError extends ClassifiedError<number> {
+  /** The HTTP status it was classified by, when the registry answered. */
+  get status(): number | undefined {
+    return this.classifiedBy;
   }
 }
 
