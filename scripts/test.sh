@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: lint, typecheck, then every vitest project against real PostgreSQL and Kafka.
+# `npm test`: lint, typecheck, the import floors, then every vitest project against real PostgreSQL and Kafka.
 # Services: DATABASE_URL and KAFKA_BROKERS if both are set, else containers if a Docker engine answers
 # (test/support/global-setup.ts), else the local stack (scripts/stack.sh up), which is left running.
 # Extra arguments go to vitest, e.g. `npm test -- test/integration/delivery.test.ts`.
@@ -24,6 +24,8 @@ step 'lint: biome check .'
 npx biome check . || failed_checks+=(lint)
 step 'typecheck: tsc --noEmit'
 npx tsc -p tsconfig.json --noEmit || failed_checks+=(typecheck)
+step 'imports: no import in src/ runs upward or in a loop (scripts/check-imports.ts)'
+node --import tsx scripts/check-imports.ts || failed_checks+=(imports)
 
 local_stack=false
 if [[ -z ${DATABASE_URL:-} || -z ${KAFKA_BROKERS:-} ]] && ! timeout 15 docker info >/dev/null 2>&1; then

@@ -4,12 +4,12 @@ import { type Divergence, HistoryCheck, HistoryDivergedError } from '../../src/c
 import type { PublishedTransaction } from '../../src/checkpoint/published-history.js';
 import { loadConfig } from '../../src/config/load.js';
 import { layoutFromConfig } from '../../src/outbox/layout.js';
+import { ReplicationSession } from '../../src/pipeline/session.js';
 import { type Lsn, lsn } from '../../src/replication/lsn.js';
 import type { PgOutputMessage, RelationMessage } from '../../src/replication/pgoutput/messages.js';
 import { TupleView } from '../../src/replication/pgoutput/tuple.js';
 import type { Keepalive, StandbyStatus } from '../../src/replication/protocol.js';
 import type { ReplicationHandler, ReplicationStream } from '../../src/replication/stream.js';
-import { ReplicationSession } from '../../src/pipeline/session.js';
 import type { Delivery } from '../../src/sinks/delivery.js';
 import {
   checkpointKey,
