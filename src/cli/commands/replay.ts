@@ -21,7 +21,7 @@ import {
   selectionKey,
 } from '../../replay/selection.js';
 import { connectMetadata, TEXT_FORMAT_SETTINGS } from '../../replication/metadata-client.js';
-import { checkOutboxTable } from '../../replication/preflight.js';
+import { checkOutboxTable } from '../../setup/preflight.js';
 import { connectKafkaSink } from '../../sinks/kafka/connect.js';
 import type { RecordSink } from '../../sinks/record-sink.js';
 import type { ReplayArgs } from '../args.js';

@@ -3,7 +3,7 @@ import { parseQualifiedName } from '../client/identifiers.js';
 import { type RelayConfig, readsTable } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import { type OutboxLayout, requiredColumns } from '../outbox/layout.js';
-import { readSlotState, type SlotState, slotMissingError } from './slot-state.js';
+import { readSlotState, type SlotState, slotMissingError } from '../replication/slot-state.js';
 
 /** `wal_level` must be logical, or no slot can decode anything. */
 export async function checkWalLevel(client: pg.ClientBase): Promise<void> {
@@ -120,10 +120,6 @@ export async function checkSlot(client: pg.ClientBase, slot: string): Promise<Sl
   return state;
 }
 
-/**
- * Everything `run` needs before it streams; each failure names its fix. Returns the layout
- * completed from the table (its NOT NULL columns).
- */
 const INVALIDATION_CAUSES: Record<string, string> = {
   wal_removed: 'PostgreSQL removed WAL it still needed (max_slot_wal_keep_size)',
   idle_timeout: 'no relay used it for longer than idle_replication_slot_timeout',
@@ -141,6 +137,10 @@ function invalidationCause(state: SlotState): string {
   return `${columns.join(', ')}): ${INVALIDATION_CAUSES[reason] ?? reason}`;
 }
 
+/**
+ * Everything `run` needs before it streams; each failure names its fix. Returns the layout
+ * completed from the table (its NOT NULL columns).
+ */
 export async function preflight(
   client: pg.ClientBase,
   config: RelayConfig,
