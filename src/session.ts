@@ -15,7 +15,8 @@ import { compileEnvelopeReader, type EnvelopeReader, messageRelation } from './o
 import { assertPublishableSize, type OutboxRecord } from './outbox/record.js';
 import { formatLsn, type Lsn, maxLsn, ZERO_LSN } from './replication/lsn.js';
 import { pgMicrosToUnixMs } from './replication/pg-time.js';
-import type { PgOutputMessage, RelationMessage, TupleValue } from './replication/pgoutput/messages.js';
+import type { PgOutputMessage, RelationMessage } from './replication/pgoutput/messages.js';
+import type { TupleValue } from './replication/pgoutput/tuple.js';
 import { TupleView } from './replication/pgoutput/tuple.js';
 import { type Keepalive, type WalChunk, walStartOf } from './replication/protocol.js';
 import type { ReplicationStream, StreamOrigin } from './replication/stream.js';

@@ -1,4 +1,5 @@
-import type { RelationMessage, TupleValue } from '../replication/pgoutput/messages.js';
+import type { RelationMessage } from '../replication/pgoutput/messages.js';
+import type { TupleValue } from '../replication/pgoutput/tuple.js';
 import type { OutboxRecord } from './record.js';
 
 export interface PoisonContext {
