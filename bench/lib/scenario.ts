@@ -2,7 +2,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/load.js';
 import type { RelayConfig } from '../../src/config/relay-config.js';
 import { layoutFromConfig } from '../../src/outbox/layout.js';
-import { initialize } from '../../src/replication/setup.js';
+import { initialize } from '../../src/setup/initialize.js';
 import { POLLING_TABLE_SQL } from '../baselines/polling/schema.js';
 import type { BenchContext } from './context.js';
 import { safeName } from './context.js';
@@ -115,7 +115,7 @@ export async function createOutboxDatabase(ctx: BenchContext, name: string): Pro
 }
 
 const TOAST_NOTE =
-  "WORKAROUND: the relay's publication check (src/replication/preflight.ts checkPublication, also run by " +
+  "WORKAROUND: the relay's publication check (src/setup/preflight.ts checkPublication, also run by " +
   '`init` and at every start) casts format(schema.table)::regclass over every pg_class row, which fails with ' +
   '"permission denied for schema pg_toast" (42501) for a role that is not a superuser. The harness granted ' +
   "USAGE ON SCHEMA pg_toast to the outbox role in each benchmark database (over the stack's unix socket, as " +

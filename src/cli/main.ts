@@ -8,13 +8,14 @@ import { createLogger } from '../observability/logger.js';
 import { layoutFromConfig } from '../outbox/layout.js';
 import { formatFindings } from '../replication/failover.js';
 import { connectMetadata } from '../replication/metadata-client.js';
-import { initialize } from '../replication/setup.js';
+import { slotStatus } from '../replication/slot-status.js';
+import { initialize } from '../setup/initialize.js';
 import { createKafka } from '../sinks/kafka/kafkajs/client.js';
 import { type CliArgs, parseArgs } from './args.js';
 import { compareTopics, comparisonPassed, formatComparison } from './commands/compare.js';
 import { replay } from './commands/replay.js';
 import { runUntilSignalled } from './commands/run.js';
-import { askRelay, formatStatus, relayStatusUrl, slotStatus } from './commands/status.js';
+import { askRelay, formatStatus, relayStatusUrl } from './commands/status.js';
 import { usage } from './help.js';
 import { CliOutput } from './output.js';
 

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { slotStatus } from '../cli/commands/status.js';
 import { secretScrubber, secretValues } from '../config/redact.js';
 import type { RelayConfig } from '../config/relay-config.js';
 import { connectMetadata } from '../replication/metadata-client.js';
+import { slotStatus } from '../replication/slot-status.js';
 import { type Listen, startHttpServer } from './http-server.js';
 import { MetadataConnection } from './metadata-connection.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';

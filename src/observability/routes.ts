@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
-import type { StatusReport } from '../cli/commands/status.js';
 import { errorMessage } from '../errors.js';
 import { formatLsn } from '../replication/lsn.js';
+import type { StatusReport } from '../replication/slot-status.js';
 import { json, type Reply, type Routes, text } from './http-server.js';
 import { isReady, pendingAgeSeconds, type RelayView } from './relay-view.js';
 

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/relay-config.js';
 import { PoisonEventError } from '../errors.js';
-import type { RelationMessage, TupleValue } from '../replication/pgoutput/messages.js';
+import type { RelationMessage } from '../replication/pgoutput/messages.js';
+import type { TupleValue } from '../replication/pgoutput/tuple.js';
 import type { OutboxRecord } from './record.js';
 
 /** Where a poison event came from: its row as received, and its place in the WAL ('replay' when read from the table). */

@@ -1,7 +1,8 @@
 import { ENVELOPE_VERSION, type MessageEnvelope } from '../client/envelope.js';
 import type { RelayConfig } from '../config/relay-config.js';
 import { PoisonEventError } from '../errors.js';
-import type { RelationColumn, RelationMessage, TupleValue } from '../replication/pgoutput/messages.js';
+import type { RelationColumn, RelationMessage } from '../replication/pgoutput/messages.js';
+import type { TupleValue } from '../replication/pgoutput/tuple.js';
 
 const TEXT = 25;
 const UUID = 2950;

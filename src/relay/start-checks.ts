@@ -3,8 +3,8 @@ import type { RelayConfig } from '../config/relay-config.js';
 import type { OutboxLayout } from '../outbox/layout.js';
 import { failoverFindings, readFailoverFacts } from '../replication/failover.js';
 import { connectMetadata } from '../replication/metadata-client.js';
-import { preflight } from '../replication/preflight.js';
 import { readStreamIdentity, type StreamIdentity } from '../replication/stream-identity.js';
+import { preflight } from '../setup/preflight.js';
 
 /**
  * What the relay checks once, before anything connects to the broker: the server, the slot and

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { quoteIdentifier } from '../client/identifiers.js';
-import type { RelationMessage, TupleValue } from '../replication/pgoutput/messages.js';
+import type { RelationMessage } from '../replication/pgoutput/messages.js';
+import type { TupleValue } from '../replication/pgoutput/tuple.js';
 import { quoteTable } from '../replication/sql-names.js';
 import type { SqlCondition } from './selection.js';
 

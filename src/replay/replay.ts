@@ -6,7 +6,7 @@ import { layoutFromConfig, type OutboxLayout } from '../outbox/layout.js';
 import { compileRowMapper } from '../outbox/mapper.js';
 import { assembleSinks, type SinkEvents } from '../pipeline/sink-assembly.js';
 import { connectMetadata, TEXT_FORMAT_SETTINGS } from '../replication/metadata-client.js';
-import { checkOutboxTable } from '../replication/preflight.js';
+import { checkOutboxTable } from '../setup/preflight.js';
 import type { RecordSink } from '../sinks/record-sink.js';
 import { OutboxCursor, type ReplayRow } from './outbox-cursor.js';
 import { ProgressMeter, type ProgressSnapshot } from './progress.js';

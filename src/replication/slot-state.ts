@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { SetupError } from '../errors.js';
 import { type Lsn, parseLsn } from './lsn.js';
 
 /** A replication slot as pg_replication_slots shows it, with the server's lag behind it. */
@@ -64,4 +65,14 @@ export async function readSlotState(client: pg.ClientBase, slot: string): Promis
     safeWalSizeBytes: row.safe_wal_size === null ? null : Number(row.safe_wal_size),
     invalidationReason: row.invalidation_reason,
   };
+}
+
+/** The slot is gone, or never was: what that means, and the recovery. */
+export function slotMissingError(slot: string): SetupError {
+  return new SetupError(
+    `replication slot "${slot}" does not exist: run \`outbox-relay init\` to create it. ` +
+      'If it existed before, it was dropped, or this server is a promoted standby that did not have it ' +
+      '(failover slots: docs/production.md): events written while it was missing were not captured; ' +
+      'replay them from the table if needed',
+  );
 }

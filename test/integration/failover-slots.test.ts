@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slotStatus } from '../../src/cli/commands/status.js';
 import { loadConfig } from '../../src/config/load.js';
 import { layoutFromConfig } from '../../src/outbox/layout.js';
-import { initialize } from '../../src/replication/setup.js';
+import { slotStatus } from '../../src/replication/slot-status.js';
+import { initialize } from '../../src/setup/initialize.js';
 import { type ScratchPostgres, startScratchPostgres } from '../support/scratch-postgres.js';
 import { serviceUrls } from '../support/services.js';
 

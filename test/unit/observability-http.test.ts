@@ -1,6 +1,5 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StatusReport } from '../../src/cli/commands/status.js';
 import { loadConfig } from '../../src/config/load.js';
 import { scrubSecrets } from '../../src/config/redact.js';
 import { SetupError } from '../../src/errors.js';
@@ -10,6 +9,7 @@ import { startObservability } from '../../src/observability/observability.js';
 import { RELAY_STATES } from '../../src/observability/relay-view.js';
 import { observabilityRoutes } from '../../src/observability/routes.js';
 import { parseLsn } from '../../src/replication/lsn.js';
+import type { StatusReport } from '../../src/replication/slot-status.js';
 import { FakeRelay } from '../support/fake-relay.js';
 import { collectLogs } from '../support/log-lines.js';
 import { parseMetrics, sampleValue } from '../support/prometheus.js';

@@ -1,23 +1,6 @@
-import type pg from 'pg';
 import type { RelayConfig } from '../../config/relay-config.js';
-import { SetupError } from '../../errors.js';
-import {
-  type Finding,
-  failoverFindings,
-  formatFindings,
-  readFailoverFacts,
-} from '../../replication/failover.js';
-import { formatLsn } from '../../replication/lsn.js';
-import { slotMissingError } from '../../replication/preflight.js';
-import { readSlotState, type SlotState } from '../../replication/slot-state.js';
-
-export interface StatusReport extends Omit<SlotState, 'confirmedFlushLsn' | 'currentWalLsn'> {
-  readonly confirmedFlushLsn: string | null;
-  readonly currentWalLsn: string;
-  readonly streamingApplication: string | null;
-  /** What failover of the slot needs, and what is missing (failover slots: PostgreSQL 17+). */
-  readonly failover: readonly Finding[];
-}
+import { formatFindings } from '../../replication/failover.js';
+import type { StatusReport } from '../../replication/slot-status.js';
 
 /**
  * The relay's own view, from its /status: lag in seconds needs the events in flight, which only
@@ -59,34 +42,6 @@ export async function askRelay(url: string): Promise<RelayAnswer> {
           : String(error),
     };
   }
-}
-
-export async function slotStatus(client: pg.ClientBase, config: RelayConfig): Promise<StatusReport> {
-  const state = await readSlotState(client, config.slot);
-  if (!state) {
-    const facts = await readFailoverFacts(client, config.slot);
-    if (!facts.inRecovery) throw slotMissingError(config.slot);
-    // A standby without the slot: what its slot synchronization lacks says why.
-    const findings = formatFindings(failoverFindings(facts, config.slot, config.failoverSlot));
-    throw new SetupError(
-      `replication slot "${config.slot}" is not on this standby:\n  ${findings.join('\n  ')}`,
-    );
-  }
-  const { rows } = await client.query<{ application_name: string }>(
-    'SELECT application_name FROM pg_stat_replication WHERE pid = $1',
-    [state.activePid],
-  );
-  return {
-    ...state,
-    confirmedFlushLsn: state.confirmedFlushLsn === null ? null : formatLsn(state.confirmedFlushLsn),
-    currentWalLsn: formatLsn(state.currentWalLsn),
-    streamingApplication: rows[0]?.application_name ?? null,
-    failover: failoverFindings(
-      await readFailoverFacts(client, config.slot),
-      config.slot,
-      config.failoverSlot,
-    ),
-  };
 }
 
 export function formatStatus(report: StatusWithRelay): string {

@@ -1,9 +1,9 @@
 import { decodeLogicalMessage } from './logical-message.js';
-import type { PgOutputMessage } from './messages.js';
+import type { IgnoredMessage, PgOutputMessage } from './messages.js';
 import { ByteReader } from './reader.js';
 import { decodeRelation } from './relation.js';
 import { decodeBegin, decodeCommit } from './transaction.js';
-import { decodeIgnoredChange, readInsert, TupleView } from './tuple.js';
+import { readInsert, TupleView } from './tuple.js';
 
 /**
  * Decodes pgoutput (protocol version 1) messages. Values are views into the bytes decoded, and
@@ -46,4 +46,9 @@ export class PgOutputDecoder {
         throw reader.error('unknown message tag (streaming and two-phase messages are never requested)');
     }
   }
+}
+
+/** Update, delete and truncate are read only far enough to know their relation. */
+function decodeIgnoredChange(reader: ByteReader, kind: 'update' | 'delete'): IgnoredMessage {
+  return { tag: 'ignored', kind, relationOid: reader.uint32() };
 }

@@ -40,9 +40,6 @@ export interface RelationMessage {
   readonly columns: readonly RelationColumn[];
 }
 
-/** A column value in text form: bytes as the server printed them, or null. */
-export type TupleValue = Buffer | null;
-
 /** The decoder's one Insert: valid until it decodes the next message (see TupleView). */
 export interface InsertMessage {
   readonly tag: 'insert';

@@ -1,5 +1,7 @@
-import type { IgnoredMessage, TupleValue } from './messages.js';
 import type { ByteReader } from './reader.js';
+
+/** A column value in text form: bytes as the server printed them, or null. */
+export type TupleValue = Buffer | null;
 
 const NEW_TUPLE = 0x4e; // 'N'
 const NULL_VALUE = 0x6e; // 'n'
@@ -107,9 +109,4 @@ export function readInsert(reader: ByteReader, tuple: TupleView): number {
   if (marker !== NEW_TUPLE) throw reader.error(`expected new-tuple marker 'N', got 0x${marker.toString(16)}`);
   tuple.read(reader);
   return relationOid;
-}
-
-/** Update, delete and truncate are read only far enough to know their relation. */
-export function decodeIgnoredChange(reader: ByteReader, kind: 'update' | 'delete'): IgnoredMessage {
-  return { tag: 'ignored', kind, relationOid: reader.uint32() };
 }

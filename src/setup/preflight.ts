@@ -3,7 +3,7 @@ import { parseQualifiedName } from '../client/identifiers.js';
 import { type RelayConfig, readsTable } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import { type OutboxLayout, requiredColumns } from '../outbox/layout.js';
-import { readSlotState, type SlotState } from './slot-state.js';
+import { readSlotState, type SlotState, slotMissingError } from '../replication/slot-state.js';
 
 /** `wal_level` must be logical, or no slot can decode anything. */
 export async function checkWalLevel(client: pg.ClientBase): Promise<void> {
@@ -96,16 +96,6 @@ export async function checkPublication(
 }
 
 /** The slot must exist, use pgoutput, belong to this database and not be invalidated. */
-/** The slot is gone, or never was: what that means, and the recovery. */
-export function slotMissingError(slot: string): SetupError {
-  return new SetupError(
-    `replication slot "${slot}" does not exist: run \`outbox-relay init\` to create it. ` +
-      'If it existed before, it was dropped, or this server is a promoted standby that did not have it ' +
-      '(failover slots: docs/production.md): events written while it was missing were not captured; ' +
-      'replay them from the table if needed',
-  );
-}
-
 export async function checkSlot(client: pg.ClientBase, slot: string): Promise<SlotState> {
   const state = await readSlotState(client, slot);
   if (!state) throw slotMissingError(slot);
@@ -130,10 +120,6 @@ export async function checkSlot(client: pg.ClientBase, slot: string): Promise<Sl
   return state;
 }
 
-/**
- * Everything `run` needs before it streams; each failure names its fix. Returns the layout
- * completed from the table (its NOT NULL columns).
- */
 const INVALIDATION_CAUSES: Record<string, string> = {
   wal_removed: 'PostgreSQL removed WAL it still needed (max_slot_wal_keep_size)',
   idle_timeout: 'no relay used it for longer than idle_replication_slot_timeout',
@@ -151,6 +137,10 @@ function invalidationCause(state: SlotState): string {
   return `${columns.join(', ')}): ${INVALIDATION_CAUSES[reason] ?? reason}`;
 }
 
+/**
+ * Everything `run` needs before it streams; each failure names its fix. Returns the layout
+ * completed from the table (its NOT NULL columns).
+ */
 export async function preflight(
   client: pg.ClientBase,
   config: RelayConfig,

@@ -5,10 +5,15 @@ import { type Preset, type RelayConfig, readsTable } from '../config/relay-confi
 import { SetupError } from '../errors.js';
 import type { OutboxLayout } from '../outbox/layout.js';
 import { isPartitioned, OutboxPartitions } from '../outbox/partitions.js';
-import { enableFailover, type Finding, failoverFindings, readFailoverFacts } from './failover.js';
+import {
+  enableFailover,
+  type Finding,
+  failoverFindings,
+  readFailoverFacts,
+} from '../replication/failover.js';
+import type { SlotState } from '../replication/slot-state.js';
+import { quoteName, quoteTable } from '../replication/sql-names.js';
 import { checkOutboxTable, checkPublication, checkSlot, checkWalLevel, tableColumns } from './preflight.js';
-import type { SlotState } from './slot-state.js';
-import { quoteName, quoteTable } from './sql-names.js';
 
 export interface InitReport {
   readonly createdTable: boolean;
