@@ -13,8 +13,8 @@ import { ReplicationSession } from '../pipeline/session.js';
 import { assembleSinks } from '../pipeline/sink-assembly.js';
 import type { RelayEvents, RelayState } from '../relay-events.js';
 import { formatLsn, type Lsn, ZERO_LSN } from '../replication/lsn.js';
-import { connectMetadata } from '../replication/metadata-client.js';
 import { endClient } from '../replication/pg-internals.js';
+import { connectPostgres } from '../replication/postgres-client.js';
 import { resolvePrimary } from '../replication/primary.js';
 import { watchPrimary } from '../replication/primary-watch.js';
 import { ReplicationStream } from '../replication/stream.js';
@@ -54,7 +54,12 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     private readonly config: RelayConfig,
     private readonly logger: Logger,
   ) {
-    super();
+    super((event, error) =>
+      logger.error(
+        { err: error, event },
+        `a listener of the relay's "${event}" event threw; the relay goes on`,
+      ),
+    );
     this.layout = layoutFromConfig(config);
     this.memory = new PublishedMemory(isExactlyOnce(config), logger, (divergence) =>
       this.emit('history:diverged', divergence),
@@ -169,7 +174,7 @@ export class OutboxRelay extends TypedEmitter<RelayEvents> {
     this.setState('connecting');
     // After a failover another host is the primary: the lock, the slot and the stream follow it.
     const databaseUrl = await resolvePrimary(this.config.databaseUrl, this.logger);
-    const leader = await connectMetadata(databaseUrl, `${APPLICATION_NAME} leader`);
+    const leader = await connectPostgres(databaseUrl, `${APPLICATION_NAME} leader`);
     // A split brain may begin during the session: it leaves this host when another proves to be the primary.
     const primaryWatch = watchPrimary(this.config.databaseUrl, databaseUrl);
     try {
