@@ -1,4 +1,4 @@
-/** SQL identifiers as PostgreSQL reads them; shared by the client and the relay. */
+/** SQL names and literals as PostgreSQL reads them: the one quoting module, shared by the relay and (re-exported) the client. */
 
 /** An identifier as SQL must spell it: double-quoted, quotes doubled. */
 export function quoteIdentifier(name: string): string {
@@ -38,4 +38,9 @@ export function canonicalTable(text: string): string {
   const { schema, name } = parseQualifiedName(text);
   const spell = (part: string) => (/^[a-z_][a-z0-9_$]*$/.test(part) ? part : quoteIdentifier(part));
   return `${spell(schema)}.${spell(name)}`;
+}
+
+/** A string quoted as an SQL literal, for the replication protocol's simple queries (no parameters there). */
+export function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }

@@ -7,7 +7,7 @@ import { ConfigError, errorMessage, SetupError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { layoutFromConfig } from '../outbox/layout.js';
 import { formatFindings } from '../replication/failover.js';
-import { connectMetadata } from '../replication/metadata-client.js';
+import { connectPostgres } from '../replication/postgres-client.js';
 import { slotStatus } from '../replication/slot-status.js';
 import { initialize } from '../setup/initialize.js';
 import { createKafka } from '../sinks/kafka/kafkajs/client.js';
@@ -64,7 +64,7 @@ async function main(argv: readonly string[], output: CliOutput): Promise<number>
 }
 
 async function init(config: RelayConfig, args: CliArgs, output: CliOutput): Promise<number> {
-  const client = await connectMetadata(config.databaseUrl, 'outbox-relay init');
+  const client = await connectPostgres(config.databaseUrl, 'outbox-relay init');
   try {
     const report = await initialize(client, config, layoutFromConfig(config), {
       createTable: args.createTable,
@@ -117,7 +117,7 @@ async function compare(config: RelayConfig, args: CliArgs, output: CliOutput): P
 }
 
 async function status(config: RelayConfig, args: CliArgs, output: CliOutput): Promise<number> {
-  const client = await connectMetadata(config.databaseUrl, 'outbox-relay status');
+  const client = await connectPostgres(config.databaseUrl, 'outbox-relay status');
   try {
     const url = relayStatusUrl(config, args.relayUrl);
     const report = { ...(await slotStatus(client, config)), ...(url ? { relay: await askRelay(url) } : {}) };

@@ -3,10 +3,10 @@
  * (or as WAL messages) the relay reads. No dependency on Kafka or the relay. One adapter per
  * library: outbox-relay/client/pg, /postgres-js, /knex, /kysely, /drizzle, /prisma, /typeorm.
  */
+
+export { parseQualifiedName, quoteIdentifier } from '../sql-quote.js';
 export { DEFAULT_MESSAGE_PREFIX, ENVELOPE_VERSION, type MessageEnvelope } from './envelope.js';
 export type { EventMap, EventOf, OutboxEvent } from './event.js';
-export { parseQualifiedName, quoteIdentifier } from './identifiers.js';
-export { DEBEZIUM_LAYOUT, DEFAULT_LAYOUT, type TableLayout } from './layout.js';
 export {
   createOutbox,
   type Outbox,
@@ -14,4 +14,5 @@ export {
   type PublisherOptions,
   type RunStatement,
 } from './publisher.js';
+export { DEBEZIUM_LAYOUT, DEFAULT_LAYOUT, type PublisherTable } from './publisher-table.js';
 export { numbered, questionMarks, type Statement } from './statement.js';

@@ -1,5 +1,8 @@
-/** Where the outbox's fields go: the table and its column names, as the relay is configured. */
-export interface TableLayout {
+/**
+ * The table the client writes events to and its column names, matching the relay's configuration.
+ * (The relay's own view of the table, resolved against the server, is OutboxLayout in src/outbox/layout.ts.)
+ */
+export interface PublisherTable {
   /** `schema.table`; a part in double quotes keeps its case (`"App"."OutboxEvent"`), as in SQL. */
   readonly table: string;
   readonly columns: {
@@ -16,7 +19,7 @@ export interface TableLayout {
 }
 
 /** The relay's default table (sql/outbox.sql). */
-export const DEFAULT_LAYOUT: TableLayout = {
+export const DEFAULT_LAYOUT: PublisherTable = {
   table: 'public.outbox',
   columns: {
     id: 'id',
@@ -29,7 +32,7 @@ export const DEFAULT_LAYOUT: TableLayout = {
 };
 
 /** Debezium's outbox table, which the relay reads with OUTBOX_PRESET=debezium (or a debezium-* profile). */
-export const DEBEZIUM_LAYOUT: TableLayout = {
+export const DEBEZIUM_LAYOUT: PublisherTable = {
   table: 'public.outbox',
   columns: {
     id: 'id',

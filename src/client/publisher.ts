@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { quotedTable, quoteIdentifier } from '../sql-quote.js';
 import { DEFAULT_MESSAGE_PREFIX, toEnvelope } from './envelope.js';
 import type { EventMap, EventOf, IdentifiedEvent, OutboxEvent } from './event.js';
-import { quotedTable, quoteIdentifier } from './identifiers.js';
-import { DEFAULT_LAYOUT, type TableLayout } from './layout.js';
+import { DEFAULT_LAYOUT, type PublisherTable } from './publisher-table.js';
 import { type Statement, StatementBuilder } from './statement.js';
 import { traceContextHeaders } from './trace-context.js';
 
 export interface PublisherOptions {
   /** Where rows go: DEFAULT_LAYOUT, DEBEZIUM_LAYOUT or your own names. */
-  readonly layout?: TableLayout;
+  readonly layout?: PublisherTable;
   /**
    * 'table' inserts rows into the outbox table; 'message' writes each event straight into the
    * WAL with pg_logical_emit_message (no table; the relay needs OUTBOX_SOURCE=messages or both).

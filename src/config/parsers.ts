@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { canonicalTable } from '../client/identifiers.js';
 import { ConfigError } from '../errors.js';
+import { canonicalTable } from '../sql-quote.js';
 import { splitHosts } from './postgres-url.js';
 
 /** Field parsers: each turns raw text into a value or throws a ConfigError naming the form. */

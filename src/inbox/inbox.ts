@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { quotedTable } from '../client/identifiers.js';
+import { quotedTable } from '../sql-quote.js';
 
 /** What the inbox needs of node-postgres: a pool to take one client per event from. */
 export interface InboxPool {

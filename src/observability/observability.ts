@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { secretScrubber, secretValues } from '../config/redact.js';
 import type { RelayConfig } from '../config/relay-config.js';
-import { connectMetadata } from '../replication/metadata-client.js';
+import { connectPostgres } from '../replication/postgres-client.js';
 import { slotStatus } from '../replication/slot-status.js';
 import { type Listen, startHttpServer } from './http-server.js';
 import { MetadataConnection } from './metadata-connection.js';
@@ -49,7 +49,7 @@ export async function startObservability(
   const metrics = createRelayMetrics(relay);
   const detachMetrics = instrumentRelay(relay, metrics);
   const connection = new MetadataConnection(() =>
-    connectMetadata(config.databaseUrl, 'outbox-relay metrics'),
+    connectPostgres(config.databaseUrl, 'outbox-relay metrics'),
   );
   const poller = new SlotPoller(
     connection,

@@ -1,5 +1,5 @@
-import { parseQualifiedName } from '../client/identifiers.js';
 import type { RelayConfig } from '../config/relay-config.js';
+import { parseQualifiedName } from '../sql-quote.js';
 import { type Placement, parsePlacements } from './placement.js';
 import { compileTopicTemplate, type TopicTemplate } from './topic-template.js';
 

@@ -1,7 +1,7 @@
 import { PoisonEventError, SetupError } from '../errors.js';
 import type { RelationColumn, RelationMessage } from '../replication/pgoutput/messages.js';
 import type { TupleView } from '../replication/pgoutput/tuple.js';
-import { textEncoder, valueEncoder } from './connect/encoders.js';
+import { textEncoder, valueEncoder } from './connect-format/encoders.js';
 import { type OutboxLayout, requiredColumns } from './layout.js';
 import { assertPublishableSize, type OutboxRecord } from './record.js';
 import { timestampToUnixMs } from './timestamp.js';

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { parseQualifiedName, quoteIdentifier } from '../client/identifiers.js';
+import { parseQualifiedName, quoteIdentifier } from '../sql-quote.js';
 
 /** Partitions kept ready beyond the current one: inserts never wait for the relay. */
 const PERIODS_AHEAD = 3;

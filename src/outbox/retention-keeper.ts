@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { type RelayConfig, readsTable } from '../config/relay-config.js';
-import { connectMetadata } from '../replication/metadata-client.js';
 import { endClient } from '../replication/pg-internals.js';
+import { connectPostgres } from '../replication/postgres-client.js';
 import { isPartitioned, OutboxPartitions } from './partitions.js';
 import { type RetentionHooks, RetentionJob } from './retention.js';
 
@@ -20,7 +20,7 @@ export async function startRetention(
   if (!readsTable(config)) return undefined;
   const partitioned = await isPartitioned(leader, config.table);
   if (config.retentionMs === 0 && !partitioned) return undefined;
-  const client = await connectMetadata(databaseUrl, 'outbox-relay retention');
+  const client = await connectPostgres(databaseUrl, 'outbox-relay retention');
   const partitions = partitioned
     ? new OutboxPartitions(client, config.table, config.partitionPeriodMs, (name, reason) =>
         logger.warn({ partition: name }, `cannot create the outbox partition: ${reason}`),

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { quotedTable, quoteIdentifier } from '../client/identifiers.js';
 import type { RelayConfig } from '../config/relay-config.js';
 import { sleep } from '../lifecycle/backoff.js';
 import { type Lsn, parseLsn } from '../replication/lsn.js';
+import { quotedTable, quoteIdentifier } from '../sql-quote.js';
 import type { OutboxPartitions } from './partitions.js';
 import { horizonParameter, horizonUsable, insertedBefore } from './transaction-horizon.js';
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/relay-config.js';
 import type { OutboxLayout } from '../outbox/layout.js';
 import { failoverFindings, readFailoverFacts } from '../replication/failover.js';
-import { connectMetadata } from '../replication/metadata-client.js';
+import { connectPostgres } from '../replication/postgres-client.js';
 import { readStreamIdentity, type StreamIdentity } from '../replication/stream-identity.js';
 import { preflight } from '../setup/preflight.js';
 
@@ -16,7 +16,7 @@ export async function checkBeforeStart(
   layout: OutboxLayout,
   logger: Logger,
 ): Promise<{ layout: OutboxLayout; identity: StreamIdentity }> {
-  const metadata = await connectMetadata(config.databaseUrl, 'outbox-relay');
+  const metadata = await connectPostgres(config.databaseUrl, 'outbox-relay');
   try {
     const checked = await preflight(metadata, config, layout);
     // A single server without standbys is common (development): what failover lacks is info, not a warning.

@@ -1,8 +1,7 @@
 import type pg from 'pg';
-import { quoteIdentifier } from '../client/identifiers.js';
 import type { RelationMessage } from '../replication/pgoutput/messages.js';
 import type { TupleValue } from '../replication/pgoutput/tuple.js';
-import { quoteTable } from '../replication/sql-names.js';
+import { quotedTable, quoteIdentifier } from '../sql-quote.js';
 import type { SqlCondition } from './selection.js';
 
 /** One outbox row as replay reads it: its values printed as the replication stream prints them. */
@@ -52,7 +51,7 @@ export class OutboxCursor {
     }
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
-      const from = `FROM ${quoteTable(table)} WHERE ${where}`;
+      const from = `FROM ${quotedTable(table)} WHERE ${where}`;
       const counted = await client.query<{ count: string }>(`SELECT count(*) AS count ${from}`, params);
       const columns = relation.columns.map((column) => quoteIdentifier(column.name)).join(', ');
       await client.query(

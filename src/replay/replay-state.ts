@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { parseQualifiedName, quoteIdentifier } from '../client/identifiers.js';
+import { parseQualifiedName, quoteIdentifier } from '../sql-quote.js';
 import type { ReplaySelection } from './selection.js';
 
 /** What a replay keeps between runs, under the key of its command line (selectionKey). */

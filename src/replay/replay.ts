@@ -5,7 +5,7 @@ import { PoisonEvents } from '../outbox/dead-letter.js';
 import { layoutFromConfig, type OutboxLayout } from '../outbox/layout.js';
 import { compileRowMapper } from '../outbox/mapper.js';
 import { assembleSinks, type SinkEvents } from '../pipeline/sink-assembly.js';
-import { connectMetadata, TEXT_FORMAT_SETTINGS } from '../replication/metadata-client.js';
+import { connectPostgres, TEXT_FORMAT_SETTINGS } from '../replication/postgres-client.js';
 import { checkOutboxTable } from '../setup/preflight.js';
 import type { RecordSink } from '../sinks/record-sink.js';
 import { OutboxCursor, type ReplayRow } from './outbox-cursor.js';
@@ -65,10 +65,10 @@ export async function replay(
   onStart: (start: ReplayStart) => void,
 ): Promise<ReplayOutcome> {
   const selection = checkedSelection(config, options.selection);
-  const reader = await connectMetadata(config.databaseUrl, 'outbox-relay replay', TEXT_FORMAT_SETTINGS);
+  const reader = await connectPostgres(config.databaseUrl, 'outbox-relay replay', TEXT_FORMAT_SETTINGS);
   const writer = options.dryRun
     ? undefined
-    : await connectMetadata(config.databaseUrl, 'outbox-relay replay state');
+    : await connectPostgres(config.databaseUrl, 'outbox-relay replay state');
   try {
     const layout = await checkOutboxTable(reader, config.table, layoutFromConfig(config));
     const orderBy = orderColumn(selection, layout);

@@ -1,6 +1,6 @@
-import { quoteIdentifier } from '../client/identifiers.js';
 import { duration } from '../config/parsers.js';
 import { ConfigError } from '../errors.js';
+import { quoteIdentifier } from '../sql-quote.js';
 
 /** Which rows `outbox-relay replay` publishes, as given on the command line. */
 export interface ReplaySelection {

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { SetupError } from '../errors.js';
+import { quoteIdentifier } from '../sql-quote.js';
 import { replicationClient } from './pg-internals.js';
 import { resolvePrimary } from './primary.js';
-import { quoteName } from './sql-names.js';
 
 /** What failover needs, as this server shows it: a primary's or a standby's view. */
 export interface FailoverFacts {
@@ -233,7 +233,7 @@ export async function enableFailover(databaseUrl: string, slot: string): Promise
   const client = replicationClient({ connectionString: await resolvePrimary(databaseUrl) });
   await client.connect();
   try {
-    await client.query(`ALTER_REPLICATION_SLOT ${quoteName(slot)} ( FAILOVER true )`);
+    await client.query(`ALTER_REPLICATION_SLOT ${quoteIdentifier(slot)} ( FAILOVER true )`);
   } catch (error) {
     throw new SetupError(
       `cannot make slot "${slot}" a failover slot: ${(error as Error).message}. Stop the relays streaming from it and run \`outbox-relay init\` again, or set OUTBOX_FAILOVER_SLOT=false`,

@@ -11,10 +11,12 @@ import { resolvePrimary } from './primary.js';
 export const TEXT_FORMAT_SETTINGS = '-c datestyle=ISO -c timezone=UTC -c bytea_output=hex';
 
 /**
- * An ordinary (non-replication) connection for checks, status and slot metrics; to the primary of
- * several hosts. `options`: session settings (TEXT_FORMAT_SETTINGS).
+ * An ordinary (non-replication) connection to the primary of DATABASE_URL's hosts, for whatever
+ * is not the stream: checks, status, slot metrics, the leader lock, retention, replay. A failure
+ * is classified (credentials, unreachable host) and never prints the password. `options`:
+ * session settings (TEXT_FORMAT_SETTINGS).
  */
-export async function connectMetadata(
+export async function connectPostgres(
   databaseUrl: string,
   applicationName: string,
   options?: string,

@@ -1,11 +1,12 @@
 import { roleOf } from '../config/postgres-url.js';
 import { DecodeError, SetupError } from '../errors.js';
+import { quoteLiteral } from '../sql-quote.js';
 import { formatLsn, type Lsn, parseLsn } from './lsn.js';
-import { TEXT_FORMAT_SETTINGS } from './metadata-client.js';
 import { classifyPgError } from './pg-errors.js';
 import { asReplicationClient, endClient, type ReplicationClient, replicationClient } from './pg-internals.js';
 import { PgOutputDecoder } from './pgoutput/decode.js';
 import type { PgOutputMessage } from './pgoutput/messages.js';
+import { TEXT_FORMAT_SETTINGS } from './postgres-client.js';
 import {
   encodeStandbyStatus,
   type Keepalive,
@@ -16,7 +17,6 @@ import {
   type WalChunk,
   walStartOf,
 } from './protocol.js';
-import { quoteLiteral } from './sql-names.js';
 
 export interface ReplicationStreamOptions {
   readonly connectionString: string;

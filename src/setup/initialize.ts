@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type pg from 'pg';
-import { parseQualifiedName } from '../client/identifiers.js';
 import { type Preset, type RelayConfig, readsTable } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import type { OutboxLayout } from '../outbox/layout.js';
@@ -12,7 +11,7 @@ import {
   readFailoverFacts,
 } from '../replication/failover.js';
 import type { SlotState } from '../replication/slot-state.js';
-import { quoteName, quoteTable } from '../replication/sql-names.js';
+import { parseQualifiedName, quotedTable, quoteIdentifier } from '../sql-quote.js';
 import { checkOutboxTable, checkPublication, checkSlot, checkWalLevel, tableColumns } from './preflight.js';
 
 export interface InitReport {
@@ -83,7 +82,7 @@ export async function initialize(
   );
   const { rows } = await client.query<{ count: string; counted_at: Date }>(
     withTable
-      ? `SELECT count(*) AS count, clock_timestamp() AS counted_at FROM ${quoteTable(config.table)}`
+      ? `SELECT count(*) AS count, clock_timestamp() AS counted_at FROM ${quotedTable(config.table)}`
       : 'SELECT 0 AS count, clock_timestamp() AS counted_at',
   );
   return {
@@ -134,8 +133,8 @@ async function createTableIfMissing(
   const file = partitioned ? 'outbox-partitioned.sql' : tableSql(config.preset);
   const template = readFileSync(new URL(`../../sql/${file}`, import.meta.url), 'utf8');
   const { schema } = parseQualifiedName(config.table);
-  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteName(schema)}`);
-  await client.query(template.replaceAll('public.outbox', quoteTable(config.table)));
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+  await client.query(template.replaceAll('public.outbox', quotedTable(config.table)));
   return true;
 }
 
@@ -149,14 +148,14 @@ async function ensurePublication(
   withTable: boolean,
   partitioned: boolean,
 ): Promise<{ created: boolean; addedTable: boolean }> {
-  const publication = quoteName(config.publication);
+  const publication = quoteIdentifier(config.publication);
   const { rows } = await client.query<{ viaRoot: boolean }>(
     'SELECT pubviaroot AS "viaRoot" FROM pg_publication WHERE pubname = $1',
     [config.publication],
   );
   const viaRoot = partitioned ? ', publish_via_partition_root = true' : '';
   if (rows.length === 0) {
-    const tables = withTable ? ` FOR TABLE ${quoteTable(config.table)}` : '';
+    const tables = withTable ? ` FOR TABLE ${quotedTable(config.table)}` : '';
     await client.query(`CREATE PUBLICATION ${publication}${tables} WITH (publish = 'insert'${viaRoot})`);
     return { created: true, addedTable: false };
   }
@@ -171,7 +170,7 @@ async function ensurePublication(
     [config.publication, schema, name],
   );
   if (members.length > 0) return { created: false, addedTable: false };
-  await client.query(`ALTER PUBLICATION ${publication} ADD TABLE ${quoteTable(config.table)}`);
+  await client.query(`ALTER PUBLICATION ${publication} ADD TABLE ${quotedTable(config.table)}`);
   return { created: false, addedTable: true };
 }
 

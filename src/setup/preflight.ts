@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import { parseQualifiedName } from '../client/identifiers.js';
 import { type RelayConfig, readsTable } from '../config/relay-config.js';
 import { SetupError } from '../errors.js';
 import { type OutboxLayout, requiredColumns } from '../outbox/layout.js';
 import { readSlotState, type SlotState, slotMissingError } from '../replication/slot-state.js';
+import { parseQualifiedName } from '../sql-quote.js';
 
 /** `wal_level` must be logical, or no slot can decode anything. */
 export async function checkWalLevel(client: pg.ClientBase): Promise<void> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgOutbox } from '../../src/client/adapters/pg.js';
-import type { TableLayout } from '../../src/client/layout.js';
+import type { PublisherTable } from '../../src/client/publisher-table.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { allIdsSeen } from '../support/delivery-check.js';
 import { consumeAll, uniqueTopicPrefix } from '../support/kafka.js';
@@ -64,7 +64,7 @@ describe('an outbox table with quoted, mixed-case names (as Prisma and TypeORM m
 
     const relay = startRelayProcess(['run'], env);
     try {
-      const layout: TableLayout = {
+      const layout: PublisherTable = {
         table: '"App"."OutboxEvent"',
         columns: {
           id: 'id',

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { type Observability, startObservability } from '../../src/observability/observability.js';
 import { OutboxRelay } from '../../src/relay/relay.js';
 import { formatLsn, type Lsn, parseLsn } from '../../src/replication/lsn.js';
-import { connectMetadata } from '../../src/replication/metadata-client.js';
+import { connectPostgres } from '../../src/replication/postgres-client.js';
 import { readSlotState } from '../../src/replication/slot-state.js';
 import { ContinuousWriter } from '../support/continuous-writer.js';
 import { freePort } from '../support/free-port.js';
@@ -319,7 +319,7 @@ describe('observability against PostgreSQL and Kafka', () => {
     expect(cli).toMatchObject({ slot: fixture.slot, active: true, walStatus: 'reserved' });
 
     await relay.stop();
-    const metadata = await connectMetadata(fixture.databaseUrl, 'test');
+    const metadata = await connectPostgres(fixture.databaseUrl, 'test');
     cleanups.push(() => metadata.end());
     // The server's walsender exits a moment after the relay disconnects.
     await waitFor(async () => (await readSlotState(metadata, fixture.slot))?.active === false, {

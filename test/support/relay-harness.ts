@@ -4,7 +4,7 @@ import type { RelayConfig } from '../../src/config/relay-config.js';
 import { layoutFromConfig } from '../../src/outbox/layout.js';
 import { OutboxRelay } from '../../src/relay/relay.js';
 import type { Lsn } from '../../src/replication/lsn.js';
-import { connectMetadata } from '../../src/replication/metadata-client.js';
+import { connectPostgres } from '../../src/replication/postgres-client.js';
 import { readSlotState } from '../../src/replication/slot-state.js';
 import { initialize } from '../../src/setup/initialize.js';
 import { createTestDatabase } from './database.js';
@@ -61,7 +61,7 @@ export async function createOutboxFixture(
     ...extraEnv,
   };
   const config = loadConfig({ env });
-  const metadata = await connectMetadata(database.url, 'test');
+  const metadata = await connectPostgres(database.url, 'test');
   await initialize(metadata, config, layoutFromConfig(config), { createTable: true, partitioned });
   if (transport && stack) {
     await grantOutboxRead(database.url, config.table, stack.pgRelayRole);

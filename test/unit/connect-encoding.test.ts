@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SetupError } from '../../src/errors.js';
-import { textEncoder, valueEncoder } from '../../src/outbox/connect/encoders.js';
-import { expandPayload, inferredSchemaJson } from '../../src/outbox/connect/expand.js';
-import { jacksonString, javaDouble } from '../../src/outbox/connect/jackson.js';
-import { parseJsonTree } from '../../src/outbox/connect/json-tree.js';
+import { textEncoder, valueEncoder } from '../../src/outbox/connect-format/encoders.js';
+import { expandPayload, inferredSchemaJson } from '../../src/outbox/connect-format/expand.js';
+import { jacksonString, javaDouble } from '../../src/outbox/connect-format/jackson.js';
+import { parseJsonTree } from '../../src/outbox/connect-format/json-tree.js';
 import type { RelationColumn } from '../../src/replication/pgoutput/messages.js';
 import { TupleView } from '../../src/replication/pgoutput/tuple.js';
 
