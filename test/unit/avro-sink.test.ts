@@ -4,9 +4,9 @@ import { parseAvroSchema } from '../../src/avro/json-to-avro.js';
 import type { ResolvedSchema, SchemaSource } from '../../src/avro/schema-source.js';
 import { type PoisonEventError, SchemaRegistryError } from '../../src/errors.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
-import { NO_TRANSACTION } from '../../src/replication/transaction-identity.js';
 import type { Delivery } from '../../src/sinks/delivery.js';
 import type { RecordSink } from '../../src/sinks/record-sink.js';
+import { testDelivery, testRecord } from '../support/deliveries.js';
 
 const V1 = parseAvroSchema(
   JSON.stringify({ type: 'record', name: 'Paid', fields: [{ name: 'amount', type: 'int' }] }),
@@ -76,22 +76,10 @@ class RecordingSink implements RecordSink {
 
 function delivery(key: string, payload: unknown, topic = 'payments'): Delivery {
   const value = payload === null ? null : Buffer.from(JSON.stringify(payload));
-  const record: OutboxRecord = {
-    topic,
-    key,
-    value,
-    headers: {},
-    eventType: 'Paid',
-    timestampMs: 0,
-    partition: undefined,
-    sizeBytes: 50 + (value?.length ?? 0),
-  };
-  return {
-    record,
-    receipt: { ...NO_TRANSACTION, acknowledged: () => undefined },
-    ordinal: 1,
+  const record = testRecord(key, { topic, value, eventType: 'Paid', sizeBytes: 50 + (value?.length ?? 0) });
+  return testDelivery(record, {
     deadLetter: (error: PoisonEventError) => ({ ...record, topic: 'dlq', headers: { error: error.message } }),
-  };
+  });
 }
 
 const options = { maxRecordBytes: 1_000_000, retryMaxMs: 1 };

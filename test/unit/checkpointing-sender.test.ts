@@ -9,6 +9,7 @@ import {
   CheckpointingSender,
   type TransactionalProducer,
 } from '../../src/sinks/kafka/checkpointing-sender.js';
+import { testDelivery, testRecord } from '../support/deliveries.js';
 
 /** Commits resolve or fail when the test says so. */
 class ScriptedTransactions implements TransactionalProducer {
@@ -39,26 +40,11 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 function delivery(commitLsn: bigint, ordinal: number, acked: string[]): Delivery {
   const key = `${commitLsn}-${ordinal}`;
-  return {
-    record: {
-      topic: 'orders',
-      key,
-      value: Buffer.from(key),
-      headers: {},
-      eventType: null,
-      timestampMs: 0,
-      partition: undefined,
-      sizeBytes: 100,
-    },
-    receipt: {
-      commitLsn: lsn(commitLsn),
-      xid: Number(commitLsn),
-      commitTimeMicros: 7,
-      acknowledged: () => acked.push(key),
-    },
+  return testDelivery(testRecord(key, { topic: 'orders' }), {
+    transaction: { commitLsn: lsn(commitLsn), xid: Number(commitLsn), commitTimeMicros: 7 },
     ordinal,
-    deadLetter: undefined,
-  };
+    acknowledged: () => acked.push(key),
+  });
 }
 
 function sink(producer: TransactionalProducer): BatchingSink {

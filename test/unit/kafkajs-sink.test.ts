@@ -1,10 +1,10 @@
 import type { TopicMessages } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { OutboxRecord } from '../../src/outbox/record.js';
-import { NO_TRANSACTION } from '../../src/replication/transaction-identity.js';
 import type { Delivery } from '../../src/sinks/delivery.js';
 import type { BatchProducer } from '../../src/sinks/kafka/kafkajs/producer.js';
 import { kafkajsSink } from '../../src/sinks/kafka/kafkajs/sink.js';
+import { testDelivery, testRecord } from '../support/deliveries.js';
 
 /** A producer whose sends resolve or fail when the test says so. */
 class ScriptedProducer implements BatchProducer {
@@ -47,31 +47,15 @@ class ScriptedProducer implements BatchProducer {
   }
 }
 
-function record(key: string, topic = 't', sizeBytes = 100): OutboxRecord {
-  return {
-    topic,
-    key,
-    value: Buffer.from(key),
-    headers: {},
-    eventType: null,
-    timestampMs: 0,
-    partition: undefined,
-    sizeBytes,
-  };
-}
+const record = (key: string, topic = 't', sizeBytes = 100): OutboxRecord =>
+  testRecord(key, { topic, sizeBytes });
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const options = { batchMaxEvents: 3, batchMaxBytes: 10_000, batchLingerMs: 0, retryMaxMs: 1 };
 const quiet = { batchSent: () => undefined, sendFailed: () => undefined, sendRecovered: () => undefined };
 
-function delivery(sent: OutboxRecord, acked: string[] = []): Delivery {
-  return {
-    record: sent,
-    receipt: { ...NO_TRANSACTION, acknowledged: () => acked.push(sent.key) },
-    ordinal: 1,
-    deadLetter: undefined,
-  };
-}
+const delivery = (sent: OutboxRecord, acked: string[] = []): Delivery =>
+  testDelivery(sent, { acknowledged: () => acked.push(sent.key) });
 
 function deliveries(keys: string[], acked: string[]): Delivery[] {
   return keys.map((key) => delivery(record(key), acked));

@@ -3,12 +3,12 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { KafkaSendError } from '../../src/errors.js';
 import type { OutboxRecord } from '../../src/outbox/record.js';
-import { NO_TRANSACTION } from '../../src/replication/transaction-identity.js';
 import type { Delivery } from '../../src/sinks/delivery.js';
 import type { ErrorCodes, LibrdkafkaFailure } from '../../src/sinks/kafka/librdkafka/errors.js';
 import { loadLibrdkafka } from '../../src/sinks/kafka/librdkafka/load.js';
 import { LibrdkafkaSink, type NativeProducer } from '../../src/sinks/kafka/librdkafka/sink.js';
 import type { SinkObserver } from '../../src/sinks/record-sink.js';
+import { testDelivery, testRecord } from '../support/deliveries.js';
 
 // The real client's codes and texts: the sink is tested against what librdkafka reports.
 const { errors } = loadLibrdkafka();
@@ -76,27 +76,18 @@ class FakeProducer implements NativeProducer {
 }
 
 function record(key: string, overrides: Partial<OutboxRecord> = {}): OutboxRecord {
-  return {
+  return testRecord(key, {
     topic: 'orders',
-    key,
     value: Buffer.from(`{"k":"${key}"}`),
     headers: { id: `id-${key}`, event_type: 'Placed' },
     eventType: 'Placed',
     timestampMs: 1_700_000_000_123,
-    partition: undefined,
-    sizeBytes: 100,
     ...overrides,
-  };
+  });
 }
 
-function delivery(sent: OutboxRecord, acked: string[]): Delivery {
-  return {
-    record: sent,
-    receipt: { ...NO_TRANSACTION, acknowledged: (topic) => acked.push(`${topic}:${sent.key}`) },
-    ordinal: 1,
-    deadLetter: undefined,
-  };
-}
+const delivery = (sent: OutboxRecord, acked: string[]): Delivery =>
+  testDelivery(sent, { acknowledged: (topic) => acked.push(`${topic}:${sent.key}`) });
 
 class RecordingObserver implements SinkObserver {
   readonly batches: Array<[number, number, number | undefined]> = [];
