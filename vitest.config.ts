@@ -62,6 +62,11 @@ const integration = {
   hookTimeout: 120_000,
 };
 
+/** A project that runs integration files again under other settings, after the groups before it in `groupOrder`. */
+const rerun = (name: string, include: string[], env: Record<string, string>, groupOrder: number) => ({
+  test: { name, include, env, sequence: { groupOrder }, ...integration },
+});
+
 export default defineConfig({
   test: {
     // A project may have no files yet (test/faults/); that is not a failure.
@@ -83,35 +88,27 @@ export default defineConfig({
           ...integration,
         },
       },
-      {
-        // After the first group, never beside it: both stop and start the same broker.
-        test: {
-          name: 'kafkajs',
-          include: PER_SINK,
-          env: { OUTBOX_KAFKA_CLIENT: 'kafkajs' },
-          sequence: { groupOrder: 1 },
-          ...integration,
-        },
-      },
-      {
-        // Events written as WAL messages (OUTBOX_SOURCE=messages) instead of table rows.
-        test: {
-          name: 'messages',
-          include: MESSAGE_TESTS,
-          env: { OUTBOX_SOURCE: 'messages' },
-          sequence: { groupOrder: 3 },
-          ...integration,
-        },
-      },
-      {
-        test: {
-          name: 'partitioned',
-          include: PARTITIONED_TESTS,
-          env: { TEST_OUTBOX_LAYOUT: 'partitioned' },
-          sequence: { groupOrder: 5 },
-          ...integration,
-        },
-      },
+      // Each group after the first, never beside it: they stop and start the same broker.
+      rerun('kafkajs', PER_SINK, { OUTBOX_KAFKA_CLIENT: 'kafkajs' }, 1),
+      ...SECURE_RUNS.map(([transport, client]) =>
+        rerun(
+          `${transport}-${client}`,
+          SECURE_TESTS,
+          { OUTBOX_KAFKA_CLIENT: client, TEST_TRANSPORT: transport },
+          2,
+        ),
+      ),
+      // Events written as WAL messages (OUTBOX_SOURCE=messages) instead of table rows.
+      rerun('messages', MESSAGE_TESTS, { OUTBOX_SOURCE: 'messages' }, 3),
+      ...(['librdkafka', 'kafkajs'] as const).map((client) =>
+        rerun(
+          `exactly-once-${client}`,
+          EXACTLY_ONCE_TESTS,
+          { OUTBOX_KAFKA_CLIENT: client, OUTBOX_DELIVERY: 'exactly-once' },
+          4,
+        ),
+      ),
+      rerun('partitioned', PARTITIONED_TESTS, { TEST_OUTBOX_LAYOUT: 'partitioned' }, 5),
       {
         // The image from docker/Dockerfile, built and run with podman (scripts/container.sh); skipped,
         // with the reason, where podman cannot run. Its first build takes minutes: the hook waits.
@@ -123,24 +120,6 @@ export default defineConfig({
           hookTimeout: 1_800_000,
         },
       },
-      ...(['librdkafka', 'kafkajs'] as const).map((client) => ({
-        test: {
-          name: `exactly-once-${client}`,
-          include: EXACTLY_ONCE_TESTS,
-          env: { OUTBOX_KAFKA_CLIENT: client, OUTBOX_DELIVERY: 'exactly-once' },
-          sequence: { groupOrder: 4 },
-          ...integration,
-        },
-      })),
-      ...SECURE_RUNS.map(([transport, client]) => ({
-        test: {
-          name: `${transport}-${client}`,
-          include: SECURE_TESTS,
-          env: { OUTBOX_KAFKA_CLIENT: client, TEST_TRANSPORT: transport },
-          sequence: { groupOrder: 2 },
-          ...integration,
-        },
-      })),
     ],
   },
 });
